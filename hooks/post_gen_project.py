@@ -1,0 +1,42 @@
+"""Remove the files of disabled options, write .env, print the next steps."""
+
+import json
+import secrets
+import shutil
+from pathlib import Path
+
+ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
+LICENSE = ANSWERS["open_source_license"]
+
+# Files that belong to one option: (is the option on?, its paths).
+# Jinja conditionals are kept for a few lines inside shared files only.
+OPTION_PATHS = [
+    (LICENSE != "Not open source", ["LICENSE"]),
+]
+
+for enabled, paths in OPTION_PATHS:
+    if enabled:
+        continue
+    for path in map(Path, paths):
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+Path(".env").write_text(
+    "# Local settings, never committed (see .env.example).\n"
+    f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}\n"
+)
+
+print(f"""
+Project created in {Path.cwd()}
+
+Next steps:
+    cd {Path.cwd().name}
+    python3 -m venv .venv && . .venv/bin/activate
+    pip install --group dev -e .
+    python manage.py migrate
+    python manage.py createsuperuser
+    python manage.py runserver
+    pytest
+""")

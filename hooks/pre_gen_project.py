@@ -1,0 +1,59 @@
+"""Refuse bad answers before anything is written.
+
+Cookiecutter runs this hook in the freshly created project directory and
+deletes that directory when the hook exits non-zero, so a refusal leaves
+nothing behind.
+"""
+
+import json
+import keyword
+import re
+import sys
+import zoneinfo
+
+ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
+
+# Package names the generated project imports or defines: a slug equal to one
+# of them would shadow it.
+PROJECT_IMPORTS = {
+    "app_template", "audit", "celery", "config", "conftest", "core", "django",
+    "docs", "environ", "factory", "kombu", "manage", "notifications", "psycopg",
+    "pytest", "redis", "static", "templates", "tests", "users", "whitenoise",
+}  # fmt: skip
+
+
+def problem(field, value):
+    """Return what is wrong with one answer, or None."""
+    if re.search(r"[\x00-\x1f\x7f]", value):
+        return "must be a single line without control characters"
+    if value != value.strip():
+        return "must not start or end with whitespace"
+    if field == "project_slug":
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", value):
+            return "must be a Python identifier: lowercase letters, digits, _"
+        if len(value) > 40:
+            return "must be at most 40 characters"
+        if keyword.iskeyword(value):
+            return "is a Python keyword"
+        if value in sys.stdlib_module_names or value in PROJECT_IMPORTS:
+            return "would shadow a module the project imports"
+    if field == "project_name" and not value:
+        return "must not be empty"
+    if field == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
+        return "must be an email address such as you@example.com"
+    if field == "version" and not re.fullmatch(r"\d+(\.\d+)*((a|b|rc)\d+)?", value):
+        return "must be a version such as 0.1.0"
+    if field == "timezone":
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+            return "is not a known time zone (an IANA name such as Europe/Paris)"
+    return None
+
+
+FIELDS = ("project_name", "project_slug", "description", "author_name", "email", "version", "timezone")
+for field in FIELDS:
+    value = ANSWERS[field]
+    if reason := problem(field, value):
+        print(f"ERROR: {field} {value!r} {reason}.", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,10 @@
+"""Settings for a developer's machine: debug on, emails printed to the console."""
+
+from .base import *  # noqa: F403
+from .base import MAILERS, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="django-insecure-local-only")
+MAILERS["default"]["BACKEND"] = env(
+    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)

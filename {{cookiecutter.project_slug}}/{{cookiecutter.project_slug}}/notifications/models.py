@@ -1,0 +1,41 @@
+from django.conf import settings
+from django.db import models
+
+
+class Notification(models.Model):
+    """The outbox: one row per message to send, written with the change that causes it.
+
+    The row commits or rolls back with that change, so a message can be
+    neither lost nor sent for something that never happened. `sent_at` stays
+    empty until delivery succeeds.
+    """
+
+    class Kind(models.TextChoices):
+        WELCOME = "welcome", "Welcome email"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=32, choices=Kind)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind"], name="one_notification_per_kind"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="notification_unsent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.user}"

@@ -1,0 +1,136 @@
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from ...users.models import User
+from ...users.services import sign_up
+from ...users.tests.factories import UserFactory
+from ..models import Notification
+from ..services import claim, deliver
+
+
+def signup(username="ada"):
+    return sign_up(
+        username=username, email=f"{username}@example.com", password="pass-1234"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_commit_sends_exactly_one_welcome_email(outbox, settings):
+    settings.PROJECT_NAME = 'Shop "Ünïcode" 🚀'
+    user = signup()
+
+    assert len(outbox) == 1
+    assert outbox[0].to == ["ada@example.com"]
+    assert outbox[0].subject == 'Welcome to Shop "Ünïcode" 🚀'
+    assert "Hello ada" in outbox[0].body
+    notification = Notification.objects.get(user=user, kind="welcome")
+    assert notification.sent_at is not None
+    assert notification.attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rollback_sends_no_welcome_email(outbox):
+    def signup_that_fails_later():
+        with transaction.atomic():
+            signup()
+            raise RuntimeError("the rest of the signup failed")
+
+    with pytest.raises(RuntimeError):
+        signup_that_fails_later()
+
+    assert outbox == []
+    assert not User.objects.exists()
+    assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_email_waits_for_the_outer_transaction(outbox):
+    with transaction.atomic():
+        signup()
+        assert outbox == []
+
+    assert len(outbox) == 1
+
+
+@pytest.mark.django_db
+def test_welcome_row_is_written_with_the_user(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        user = signup()
+
+    notification = Notification.objects.get(user=user)
+    assert notification.kind == Notification.Kind.WELCOME
+    assert notification.sent_at is None
+    assert len(callbacks) == 1
+
+
+@pytest.mark.django_db
+def test_delivering_twice_sends_one_email(outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        user = signup()
+    notification = Notification.objects.get(user=user)
+
+    assert deliver(notification.pk) is True
+    assert deliver(notification.pk) is False
+    assert len(outbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_claimed_notification_cannot_be_claimed_again(user):
+    notification = Notification.objects.get(user=user)
+
+    Notification.objects.filter(pk=notification.pk).update(sent_at=None)
+    assert claim(notification.pk) is True
+    assert claim(notification.pk) is False
+
+
+@pytest.mark.django_db
+def test_a_stale_claim_can_be_retried(outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        user = signup()
+    notification = Notification.objects.get(user=user)
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Notification.objects.filter(pk=notification.pk).update(claimed_at=an_hour_ago)
+
+    assert deliver(notification.pk) is True
+    assert len(outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failed_delivery_is_recorded_and_the_signup_survives(
+    outbox, broken_email, settings
+):
+    user = signup()
+
+    assert User.objects.filter(pk=user.pk).exists()
+    notification = Notification.objects.get(user=user)
+    assert notification.sent_at is None
+    assert notification.claimed_at is None
+    assert notification.attempts == 1
+    assert "mail server is down" in notification.last_error
+
+    settings.MAILERS = {
+        "default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    }
+    assert deliver(notification.pk) is True
+    notification.refresh_from_db()
+    assert notification.attempts == 2
+    assert notification.sent_at is not None
+    assert len(outbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_user_without_email_gets_no_notification():
+    user = UserFactory(email="")
+
+    assert not Notification.objects.filter(user=user).exists()
+
+
+@pytest.mark.django_db
+def test_raw_saves_queue_nothing():
+    user = UserFactory.build(username="raw")
+    User.save_base(user, raw=True)
+
+    assert not Notification.objects.filter(user__username="raw").exists()

@@ -1,0 +1,130 @@
+import ast
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
+
+from .. import signals
+from ..models import Profile, User
+from ..services import sign_up
+from .factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def writes(queries):
+    """The INSERT and UPDATE statements among captured queries, as verbs."""
+    verbs = (query["sql"].split()[0].upper() for query in queries)
+    return [verb for verb in verbs if verb in {"INSERT", "UPDATE", "DELETE"}]
+
+
+def test_creating_a_user_creates_exactly_one_profile():
+    user = UserFactory()
+
+    assert Profile.objects.filter(user=user).count() == 1
+    assert user.profile.display_name == ""
+
+
+def test_signup_writes_three_inserts_and_no_update(django_capture_on_commit_callbacks):
+    with (
+        django_capture_on_commit_callbacks(execute=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        sign_up(username="ada", email="ada@example.com", password="s3cret-pass")
+
+    # user, profile, welcome notification; the email itself waits for commit
+    assert writes(queries) == ["INSERT", "INSERT", "INSERT"]
+
+
+def test_saving_an_existing_user_costs_one_query(user):
+    user = User.objects.get(pk=user.pk)
+    user.first_name = "Ada"
+
+    with CaptureQueriesContext(connection) as queries:
+        user.save()
+
+    assert writes(queries) == ["UPDATE"]
+    assert len(queries) == 1
+
+
+def test_saving_a_user_without_profile_does_not_crash(user):
+    Profile.objects.filter(user=user).delete()
+    user = User.objects.get(pk=user.pk)
+
+    user.last_name = "Lovelace"
+    user.save()
+
+    assert not Profile.objects.filter(user=user).exists()
+
+
+def test_fixture_with_raw_saves_loads_without_integrity_error():
+    call_command(
+        "loaddata", Path(__file__).parent / "fixtures" / "users.json", verbosity=0
+    )
+
+    user = User.objects.get(username="fixture")
+    assert user.profile.display_name == "From a fixture"
+    assert Profile.objects.filter(user=user).count() == 1
+
+
+def test_ready_twice_connects_nothing_twice():
+    for _ in range(2):
+        apps.get_app_config("users").ready()
+        apps.get_app_config("notifications").ready()
+
+    user = UserFactory()  # a second receiver would hit the one-to-one
+
+    assert Profile.objects.filter(user=user).count() == 1
+
+
+def test_connecting_again_under_the_same_dispatch_uid_is_ignored():
+    # What a second import of the module (under another name) would do.
+    post_save.connect(
+        signals.create_profile,
+        sender=settings.AUTH_USER_MODEL,
+        dispatch_uid="users.create_profile",
+    )
+
+    user = UserFactory()
+
+    assert Profile.objects.filter(user=user).count() == 1
+
+
+def test_users_app_does_not_import_notifications():
+    users_dir = Path(signals.__file__).parent
+    imported = set()
+    for path in users_dir.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+
+    assert not [name for name in imported if "notifications" in name]
+
+
+def test_admin_add_user_creates_one_profile(admin_client):
+    response = admin_client.post(
+        "/admin/users/user/add/",
+        {
+            "username": "grace",
+            "password1": "a-long-enough-pass",
+            "password2": "a-long-enough-pass",
+            "usable_password": "true",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()
+    assert Profile.objects.filter(user__username="grace").count() == 1
+
+
+def test_admin_change_page_shows_the_profile_inline(admin_client, user):
+    response = admin_client.get(f"/admin/users/user/{user.pk}/change/")
+
+    assert response.status_code == 200
+    assert b"profile-0-display_name" in response.content
