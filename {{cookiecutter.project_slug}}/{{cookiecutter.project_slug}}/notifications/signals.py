@@ -12,7 +12,11 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from .models import Notification
+{%- if cookiecutter.use_celery %}
+from .tasks import enqueue_delivery
+{%- else %}
 from .services import deliver
+{%- endif %}
 
 
 @receiver(
@@ -31,4 +35,9 @@ def queue_welcome(sender, instance, created, raw, using, **kwargs):
     notification = Notification.objects.using(using).create(
         user=instance, kind=Notification.Kind.WELCOME
     )
+{%- if cookiecutter.use_celery %}
+    # A worker sends it (tasks.py); a broker error is logged, never raised.
+    transaction.on_commit(partial(enqueue_delivery, notification.pk), using=using)
+{%- else %}
     transaction.on_commit(partial(deliver, notification.pk), using=using)
+{%- endif %}
