@@ -149,6 +149,7 @@ def environment(mail, delay, broker_url, key_prefix, database_url):
         "DJANGO_EMAIL_BACKEND": "slow_email.SlowEmailBackend",
         "DJANGO_EMAIL_OPTIONS": json.dumps({"file_path": str(mail), "delay": delay}),
         "PYTHONPATH": str(SUPPORT),
+        "PYTHONDONTWRITEBYTECODE": "1",
         "CELERY_BROKER_URL": broker_url,
         "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps({"global_keyprefix": key_prefix}),
     }
