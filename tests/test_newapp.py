@@ -11,10 +11,12 @@ def project(cookies, make_project):
 
 
 def tree(path):
+    """Every file and its bytes, but the SQLite file that Django's system
+    checks create on start-up (JSONField asks the database what it supports)."""
     return sorted(
         (str(p.relative_to(path)), p.read_bytes() if p.is_file() else b"")
         for p in path.rglob("*")
-        if "__pycache__" not in p.parts
+        if "__pycache__" not in p.parts and p.name != "db.sqlite3"
     )
 
 

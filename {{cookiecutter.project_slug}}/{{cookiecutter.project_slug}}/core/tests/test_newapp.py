@@ -47,7 +47,7 @@ def test_a_hand_written_local_apps_is_not_guessed(project):
     before = files(project)
 
     with pytest.raises(CommandError, match="will not guess"):
-        call_command("newapp", "orders")
+        call_command("newapp", "newapp_probe")
 
     assert files(project) == before
     assert settings_file.read_text() == 'LOCAL_APPS = ["package.core"] + EXTRA_APPS\n'
