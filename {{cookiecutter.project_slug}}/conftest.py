@@ -10,13 +10,6 @@ def user(db):
 
 
 @pytest.fixture
-def broken_email(settings):
-    """Make every email fail to send, as when the mail server is down."""
-    broken = "{{ cookiecutter.project_slug }}.notifications.tests.backends.BrokenEmailBackend"
-    settings.MAILERS = {"default": {"BACKEND": broken}}
-
-
-@pytest.fixture
 def outbox():
     """The emails sent during the test (Django's locmem backend)."""
     mail.outbox.clear()
