@@ -31,6 +31,7 @@ LOCAL_APPS = [
     "{{ cookiecutter.project_slug }}.core",
     "{{ cookiecutter.project_slug }}.users",
     "{{ cookiecutter.project_slug }}.notifications",
+    "{{ cookiecutter.project_slug }}.audit",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -119,6 +120,14 @@ DEFAULT_FROM_EMAIL = env(
     "DJANGO_DEFAULT_FROM_EMAIL",
     default={{ cookiecutter.email | python_string }},
 )
+
+# The slow-receiver guard (core/slow_receivers.py) times the project's signal
+# receivers during each request and logs a warning for each one slower than
+# SIGNALS_SLOW_RECEIVER_MS. Off here; on by default in local settings.
+SIGNALS_SLOW_RECEIVER_GUARD = env.bool(
+    "DJANGO_SIGNALS_SLOW_RECEIVER_GUARD", default=False
+)
+SIGNALS_SLOW_RECEIVER_MS = env.int("DJANGO_SIGNALS_SLOW_RECEIVER_MS", default=100)
 
 LOGGING = {
     "version": 1,
