@@ -32,7 +32,9 @@ def count_audit_entries(user):
         audit_event = apps.get_model("audit", "AuditEvent")
     except LookupError:
         return None
-    return audit_event.objects.filter(actor=user).count()
+    return audit_event.objects.filter(
+        target_type=user._meta.label, target_id=str(user.pk)
+    ).count()
 
 
 @never_cache

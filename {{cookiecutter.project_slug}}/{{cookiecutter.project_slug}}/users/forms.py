@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 from .models import Profile
+from .validators import AVATAR_EXTENSIONS, AVATAR_MAX_BYTES
 
 
 class SignUpForm(UserCreationForm):
@@ -32,5 +33,14 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = Profile
-        fields = ("display_name", "bio", "location", "website")
-        widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+        fields = ("display_name", "bio", "location", "website", "avatar")
+        widgets = {
+            "bio": forms.Textarea(attrs={"rows": 4}),
+            "avatar": forms.ClearableFileInput(attrs={"accept": "image/*"}),
+        }
+        help_texts = {
+            "avatar": (
+                f"An image ({', '.join(AVATAR_EXTENSIONS)}) "
+                f"of {AVATAR_MAX_BYTES // 2**20} MB at most."
+            )
+        }

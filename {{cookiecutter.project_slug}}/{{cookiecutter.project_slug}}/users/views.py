@@ -22,6 +22,7 @@ def signup(request):
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
+                request=request,
             )
             login(request, user)
             messages.success(

@@ -1,5 +1,7 @@
 import pytest
+from django.test import Client
 
+from ...audit.models import AuditEvent
 from ...notifications.models import Notification
 from ...users.models import Profile
 from ...users.services import sign_up
@@ -30,6 +32,31 @@ def test_home_tells_a_new_user_their_profile_was_made_and_email_sent(
     assert 'created <a href="/accounts/profile/">your profile</a>' in html
     assert "a welcome email to ada@example.com in its outbox" in html
     assert "That email was sent at" in html
+
+
+def test_home_counts_the_audit_entries_about_the_user(client):
+    client.post(
+        "/accounts/signup/",
+        {
+            "username": "ada",
+            "email": "ada@example.com",
+            "password1": "analytical-engine-1843",
+            "password2": "analytical-engine-1843",
+        },
+    )
+    grace = UserFactory(username="grace")
+    Client().force_login(grace)  # her login entry is not about ada
+
+    html = client.get("/").content.decode()
+
+    # The signup itself and the login that follows it.
+    entries = AuditEvent.objects.filter(target_repr="ada")
+    assert sorted(entries.values_list("action", flat=True)) == [
+        "logged_in",
+        "signed_up",
+    ]
+    assert AuditEvent.objects.filter(target_repr="grace").exists()
+    assert "the audit app has recorded 2 entries about your account" in html
 
 
 def test_home_says_when_the_welcome_email_is_still_queued(client, user):

@@ -85,6 +85,18 @@ class Page:
         field.clear()
         field.send_keys(value)
 
+    def attach(self, label, path):
+        """Choose a file for a file input, as the file picker would."""
+        self.field(label).send_keys(str(path))
+
+    def wait_for_image(self, css):
+        """Wait until the <img> shows a real picture, not a broken link."""
+        image = self.driver.find_element(By.CSS_SELECTOR, css)
+        loaded = "return arguments[0].complete && arguments[0].naturalWidth > 0"
+        WebDriverWait(self.driver, 10).until(
+            lambda driver: driver.execute_script(loaded, image)
+        )
+
     def press(self, button):
         """Click a button and wait for the page it leads to."""
         page = self.driver.find_element(By.TAG_NAME, "html")
@@ -103,8 +115,9 @@ class Page:
 
 
 @pytest.fixture
-def page(live_server, chromium, tmp_path):
+def page(live_server, chromium, settings, tmp_path):
     """A fresh visit (no cookies) of the live server in the shared Chromium."""
+    settings.ROOT_URLCONF = f"{__package__}.browser_urls"
     chromium.delete_all_cookies()
     screenshots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path / "screenshots")
     yield Page(chromium, live_server.url, screenshots)

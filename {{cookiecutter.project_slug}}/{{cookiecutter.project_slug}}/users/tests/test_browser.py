@@ -5,6 +5,7 @@ screenshot of each page.
 """
 
 import pytest
+from PIL import Image, ImageDraw
 
 from ..models import Profile, User
 
@@ -13,7 +14,17 @@ pytestmark = pytest.mark.browser
 PASSWORD = "analytical-engine-1843"
 
 
-def test_a_visitor_signs_up_edits_the_profile_and_logs_out_and_in(page):
+@pytest.fixture
+def avatar(tmp_path):
+    """A small PNG on disk, for the file picker."""
+    path = tmp_path / "ada.png"
+    image = Image.new("RGB", (192, 192), "#0b5cad")
+    ImageDraw.Draw(image).ellipse((36, 36, 156, 156), fill="#f5a623")
+    image.save(path)
+    return path
+
+
+def test_a_visitor_signs_up_edits_the_profile_and_logs_out_and_in(page, avatar):
     page.open("/")
     assert "Welcome to" in page.text("h1")
     page.screenshot("home-visitor")
@@ -38,18 +49,23 @@ def test_a_visitor_signs_up_edits_the_profile_and_logs_out_and_in(page):
     page.fill("Location", "London")
     page.fill("Bio", "Wrote the first program, for an engine not yet built.")
     page.fill("Website", "https://example.com/ada")
+    page.attach("Avatar", avatar)
     page.press("Save my profile")
 
     assert page.path == "/accounts/profile/"
     assert "Your profile is saved." in page.text(".messages")
     assert "Ada Lovelace" in page.text(".profile-card")
-    assert Profile.objects.get(user=user).location == "London"
+    page.wait_for_image(".profile-card img.avatar")
+    profile = Profile.objects.get(user=user)
+    assert profile.location == "London"
+    assert profile.avatar.name.startswith("avatars/ada")
     page.screenshot("profile")
 
     page.open("/")
     story = page.text(".signals-story")
     assert "created your profile" in story
     assert "That email was sent at" in story
+    assert "the audit app has recorded" in story
     page.screenshot("home")
 
     page.press("Log out ada")

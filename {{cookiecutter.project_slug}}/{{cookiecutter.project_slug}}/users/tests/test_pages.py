@@ -1,10 +1,16 @@
 import re
+from io import BytesIO
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
 from django.test import Client
+from PIL import Image
 
+from ...audit.models import AuditEvent
 from ..models import Profile, User
+from ..validators import AVATAR_MAX_BYTES
 from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +30,12 @@ def signup_data(**overrides):
 
 def signed_in_user(client):
     return client.session.get(SESSION_KEY)
+
+
+def png(name="avatar.png", size=(8, 8)):
+    content = BytesIO()
+    Image.new("RGB", size, "teal").save(content, "PNG")
+    return SimpleUploadedFile(name, content.getvalue(), content_type="image/png")
 
 
 @pytest.mark.parametrize(
@@ -72,6 +84,30 @@ def test_signup_refuses_an_email_already_used_in_another_case(client):
     assert 'id="id_email_error"' in response.content.decode()
     assert not User.objects.filter(username="ada").exists()
     assert signed_in_user(client) is None
+
+
+def test_signup_through_the_page_sends_user_signed_up_with_the_request(client):
+    client.post(
+        "/accounts/signup/", signup_data(), headers={"user-agent": "Test browser"}
+    )
+
+    # The audit app's receiver of user_signed_up records what only a request knows.
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SIGNED_UP)
+    assert event.actor == User.objects.get(username="ada")
+    assert event.ip_address == "127.0.0.1"
+    assert event.user_agent == "Test browser"
+
+
+def test_the_database_refuses_a_second_email_in_another_case(user):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create_user("copycat", user.email.upper(), "pass-1234")
+
+
+def test_users_without_email_do_not_conflict():
+    User.objects.create_user("first", "", "pass-1234")
+    User.objects.create_user("second", "", "pass-1234")
+
+    assert User.objects.filter(email="").count() == 2
 
 
 def test_signup_refuses_a_username_already_used_in_another_case(client):
@@ -297,3 +333,54 @@ def test_password_reset_emails_a_link_that_sets_a_new_password(client, user, out
     assert response.redirect_chain == [("/accounts/reset/done/", 302)]
     user.refresh_from_db()
     assert user.check_password("reset-and-remembered")
+
+
+def test_uploading_an_avatar_stores_it_and_shows_it(client, user):
+    client.force_login(user)
+
+    response = client.post(
+        "/accounts/profile/", {"display_name": "Ada", "avatar": png()}, follow=True
+    )
+
+    profile = Profile.objects.get(user=user)
+    assert response.redirect_chain == [("/accounts/profile/", 302)]
+    assert profile.avatar.name.startswith("avatars/avatar")
+    assert profile.avatar.storage.exists(profile.avatar.name)
+    assert f'src="{profile.avatar.url}"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("upload", "error"),
+    [
+        (
+            SimpleUploadedFile("avatar.png", b"not an image", content_type="image/png"),
+            "Upload a valid image.",
+        ),
+        (png("avatar.bmp"), "File extension “bmp” is not allowed."),
+    ],
+    ids=["not-an-image", "wrong-extension"],
+)
+def test_an_invalid_avatar_is_refused_next_to_the_field(client, user, upload, error):
+    client.force_login(user)
+
+    response = client.post("/accounts/profile/", {"avatar": upload})
+
+    assert response.status_code == 200
+    assert error in " ".join(response.context["form"].errors["avatar"])
+    assert 'id="id_avatar_error"' in response.content.decode()
+    assert not Profile.objects.get(user=user).avatar
+
+
+def test_an_avatar_over_the_size_limit_is_refused(client, user):
+    client.force_login(user)
+    # A valid image, made too big by bytes after its end that readers ignore.
+    image = png().read() + bytes(AVATAR_MAX_BYTES)
+    too_big = SimpleUploadedFile("avatar.png", image, content_type="image/png")
+
+    response = client.post("/accounts/profile/", {"avatar": too_big})
+
+    assert response.status_code == 200
+    assert "the largest allowed is 2.0" in " ".join(
+        response.context["form"].errors["avatar"]
+    )
+    assert not Profile.objects.get(user=user).avatar
