@@ -384,3 +384,12 @@ def test_an_avatar_over_the_size_limit_is_refused(client, user):
         response.context["form"].errors["avatar"]
     )
     assert not Profile.objects.get(user=user).avatar
+
+
+def test_clearing_the_avatar_empties_the_field(client, user):
+    client.force_login(user)
+    client.post("/accounts/profile/", {"avatar": png()})
+
+    client.post("/accounts/profile/", {"avatar-clear": "on"})
+
+    assert not Profile.objects.get(user=user).avatar
