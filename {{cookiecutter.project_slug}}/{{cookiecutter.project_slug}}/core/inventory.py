@@ -99,8 +99,9 @@ def signals():
         module = importlib.import_module(module_name)
         relative = module_name.removeprefix(PROJECT_PACKAGE + ".")
         for attribute, value in vars(module).items():
-            seen = any(value is signal for _, signal in found)
-            if isinstance(value, Signal) and not seen:
+            if not isinstance(value, Signal):
+                continue
+            if not any(value is signal for _, signal in found):  # not an import
                 found.append((f"{relative}.{attribute}", value))
     return found
 
@@ -116,14 +117,9 @@ def receivers():
 
 def receivers_of(name, signal):
     for entry in list(signal.receivers):
-        # Indexed rather than unpacked: a field added to the tuple by a later
+        # Sliced rather than unpacked: a field added to the tuple by a later
         # Django must not break the listing.
-        lookup_key, target, sender_ref, is_async = (
-            entry[0],
-            entry[1],
-            entry[2],
-            entry[3],
-        )
+        lookup_key, target, sender_ref, is_async = entry[:4]
         if isinstance(target, weakref.ReferenceType):
             target = target()
             if target is None:  # the receiver was garbage-collected
@@ -136,12 +132,12 @@ def receivers_of(name, signal):
         elif lookup_key[1] == id(None):
             sender = "any"
         else:
-            sender = "<an object that cannot be weakly referenced>"
+            sender = "unknown (not weakly referenceable)"
         # connect() keys a receiver on (dispatch_uid, sender id) when given a
         # dispatch_uid, on (receiver id, sender id) otherwise.
         dispatch_uid = lookup_key[0] if isinstance(lookup_key[0], str) else None
         target = unwrap(target)
-        module = named(target).__module__
+        module = module_of(target)
         file, line = source_of(target)
         app = apps.get_containing_app_config(module)
         yield Receiver(
@@ -175,9 +171,15 @@ def named(target):
     return target if hasattr(target, "__qualname__") else type(target)
 
 
+def module_of(target):
+    return getattr(named(target), "__module__", None) or ""
+
+
 def dotted_name(target):
     """`module.qualname` of a function, method, class or callable object."""
-    return f"{named(target).__module__}.{named(target).__qualname__}"
+    module = module_of(target)
+    qualname = named(target).__qualname__
+    return f"{module}.{qualname}" if module else qualname
 
 
 def describe_sender(sender):

@@ -67,7 +67,7 @@ def timed_live_receivers(signal, sender):
 def timed(receiver):
     """The receiver itself, or for one of the project's, a wrapper that times it."""
     target = inventory.unwrap(receiver)
-    if not inventory.is_project(inventory.named(target).__module__):
+    if not inventory.is_project(inventory.module_of(target)):
         return receiver
     name = inventory.dotted_name(target)
 

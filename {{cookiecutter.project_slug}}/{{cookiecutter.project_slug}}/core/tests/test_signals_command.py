@@ -3,6 +3,7 @@
 import gc
 import inspect
 import json
+import weakref
 from io import StringIO
 
 import pytest
@@ -98,7 +99,13 @@ def test_skips_a_receiver_whose_weak_reference_died():
     listener = Listener()
     post_save.connect(listener.on_saved, sender=settings.AUTH_USER_MODEL)
     del listener
-    gc.collect()  # the WeakMethod is dead, its entry still in the list
+    gc.collect()
+    dead = [
+        entry
+        for entry in post_save.receivers
+        if isinstance(entry[1], weakref.ref) and entry[1]() is None
+    ]
+    assert dead, "the dead entry stays in the list until the next send"
 
     assert f"{HERE}.Listener.on_saved" not in listing()
 

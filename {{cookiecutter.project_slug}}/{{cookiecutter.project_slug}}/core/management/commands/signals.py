@@ -38,7 +38,7 @@ Notes:
   `transaction.on_commit`, so it happens once the change has committed and
   never after a rollback; `task` means the work goes to a background worker.
   The other receivers do their work while the signal is sent, inside the
-  sender's transaction.
+  sender's transaction when there is one.
 - `bulk_create()`, `QuerySet.update()` and raw SQL send no model signals:
   none of the receivers above runs for rows written that way.
 - With the slow-receiver guard on (`SIGNALS_SLOW_RECEIVER_GUARD`),
