@@ -18,7 +18,7 @@ DEMO_DIR := build/demo
 DEMO_PROJECT := $(DEMO_DIR)/acme_shop
 DEMO_VENV := $(DEMO_DIR)/.venv
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint clean screenshot
 
 $(VENV_PYTHON):
 	@python=$$(PYTHON="$(PYTHON)" sh scripts/find-python) || exit 1; \
@@ -66,6 +66,13 @@ demo: $(VENV_STAMP)
 	cd $(DEMO_PROJECT) && ../.venv/bin/python manage.py shell --verbosity 0 -c "$$DEMO_USER_SCRIPT"
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in as demo / demo; Ctrl-C stops)"
 	cd $(DEMO_PROJECT) && exec ../.venv/bin/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Remakes docs/profile.png, the README's screenshot, with the default
+# project's browser tests (needs chromium and chromium-driver on PATH).
+screenshot: $(VENV_STAMP)
+	rm -rf build/screenshots
+	CI=true SCREENSHOT_DIR=$(CURDIR)/build/screenshots $(VENV_PYTHON) -m pytest tests/test_browser.py
+	cp build/screenshots/profile.png docs/profile.png
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .hypothesis

@@ -18,7 +18,8 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 PROJECT_IMPORTS = {
     "app_template", "audit", "celery", "config", "conftest", "core", "django",
     "docs", "environ", "factory", "kombu", "manage", "notifications", "psycopg",
-    "pytest", "redis", "static", "templates", "test", "tests", "users", "whitenoise",
+    "pytest", "redis", "selenium", "static", "templates", "test", "tests",
+    "users", "whitenoise",
 }  # fmt: skip
 
 

@@ -124,7 +124,10 @@ def test_migrations_match_the_models(project):
 
 @pytest.mark.slow
 def test_project_test_suite_passes(project):
-    project.with_services().py("-m", "pytest", "-q", "-W", "error::DeprecationWarning")
+    # The browser tests run once, for the defaults, in tests/test_browser.py.
+    project.with_services().py(
+        "-m", "pytest", "-q", "-m", "not browser", "-W", "error::DeprecationWarning"
+    )
 
 
 def test_production_settings_pass_check_deploy(project, tmp_path):
@@ -202,7 +205,7 @@ def test_fresh_virtualenv_from_the_project_pyproject_runs_the_tests(cookies, tmp
         root,
         env,
     )
-    run([python, "-m", "pytest", "-q"], root, env)
+    run([python, "-m", "pytest", "-q", "-m", "not browser"], root, env)
 
 
 @pytest.mark.xdist_group("pre-commit")

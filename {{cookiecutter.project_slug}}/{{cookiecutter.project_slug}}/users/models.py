@@ -1,12 +1,25 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models, router, transaction
+from django.db.models.functions import Lower
 
 from .validators import validate_avatar_extension, validate_avatar_size
 
 
 class User(AbstractUser):
     """The project's user. Custom from day one, so it can grow without a migration saga."""
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            # One account per email address, whatever its case; users without
+            # an email (the admin allows them) do not conflict.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="unique_user_email_ci",
+                violation_error_message="An account with this email address already exists.",
+            ),
+        ]
 
     def save(self, **kwargs):
         # Django saves a single-table model without a transaction, so in
