@@ -31,6 +31,8 @@ $(VENV_STAMP): pyproject.toml | $(VENV_PYTHON)
 	@touch $@
 
 test: $(VENV_STAMP)
+	@# Under CI the browser tests must run: install Debian's Chromium first.
+	@if [ "$${CI:-}" = true ]; then sh scripts/install-chromium; fi
 	$(VENV_PYTHON) -m pytest -n auto --dist loadgroup $(PYTEST_ARGS) tests
 
 lint: $(VENV_STAMP)
