@@ -18,7 +18,8 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 PROJECT_IMPORTS = {
     "app_template", "audit", "celery", "config", "conftest", "core", "django",
     "docs", "environ", "factory", "kombu", "manage", "notifications", "psycopg",
-    "pytest", "redis", "static", "templates", "tests", "users", "whitenoise",
+    "pytest", "redis", "selenium", "static", "templates", "test", "tests",
+    "users", "whitenoise",
 }  # fmt: skip
 
 
@@ -51,8 +52,8 @@ def problem(field, value):
     return None
 
 
-FIELDS = ("project_name", "project_slug", "description", "author_name", "email", "version", "timezone")
-for field in FIELDS:
+FIELDS = ("project_name", "project_slug", "description", "author_name", "email")
+for field in (*FIELDS, "version", "timezone"):
     value = ANSWERS[field]
     if reason := problem(field, value):
         print(f"ERROR: {field} {value!r} {reason}.", file=sys.stderr)

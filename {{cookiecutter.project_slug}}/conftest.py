@@ -1,5 +1,8 @@
 import pytest
 from django.core import mail
+from django.db import transaction
+from django.db.models import signals
+from factory.django import mute_signals
 
 from {{ cookiecutter.project_slug }}.users.tests.factories import UserFactory
 
@@ -10,14 +13,51 @@ def user(db):
 
 
 @pytest.fixture
-def broken_email(settings):
-    """Make every email fail to send, as when the mail server is down."""
-    broken = "{{ cookiecutter.project_slug }}.notifications.tests.backends.BrokenEmailBackend"
-    settings.MAILERS = {"default": {"BACKEND": broken}}
-
-
-@pytest.fixture
 def outbox():
     """The emails sent during the test (Django's locmem backend)."""
     mail.outbox.clear()
     return mail.outbox
+
+
+@pytest.fixture
+def muted_signals():
+    """Mute the model signals for the whole test: rows come with no side effects.
+
+    No profile, no welcome notification, no audit entry: for a test that needs
+    bare rows. To mute one signal for a few lines instead:
+
+        with factory.django.mute_signals(post_save):
+            user = UserFactory()
+    """
+    muted = (
+        signals.pre_save,
+        signals.post_save,
+        signals.pre_delete,
+        signals.post_delete,
+        signals.m2m_changed,
+    )
+    with mute_signals(*muted):
+        yield
+
+
+class RolledBack(Exception):
+    """Raised by the `rollback` fixture to roll its transaction back."""
+
+
+@pytest.fixture
+def rollback():
+    """Run a change in a transaction that then fails: rollback(change).
+
+    As when a later step of the same request raises. Whatever the change's
+    receivers wrote is rolled back with it, and their on_commit work dropped.
+    """
+
+    def run(change):
+        try:
+            with transaction.atomic():
+                change()
+                raise RolledBack
+        except RolledBack:
+            pass
+
+    return run

@@ -31,11 +31,14 @@ LOCAL_APPS = [
     "{{ cookiecutter.project_slug }}.core",
     "{{ cookiecutter.project_slug }}.users",
     "{{ cookiecutter.project_slug }}.notifications",
+    "{{ cookiecutter.project_slug }}.audit",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the collected static files in production, right after security.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -91,6 +94,10 @@ TIME_ZONE = {{ cookiecutter.timezone | python_string }}
 USE_I18N = True
 USE_TZ = True
 
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [APPS_DIR / "static"]
@@ -113,6 +120,14 @@ DEFAULT_FROM_EMAIL = env(
     "DJANGO_DEFAULT_FROM_EMAIL",
     default={{ cookiecutter.email | python_string }},
 )
+
+# The slow-receiver guard (core/slow_receivers.py) times the project's signal
+# receivers during each request and logs a warning for each one slower than
+# SIGNALS_SLOW_RECEIVER_MS. Off here; on by default in local settings.
+SIGNALS_SLOW_RECEIVER_GUARD = env.bool(
+    "DJANGO_SIGNALS_SLOW_RECEIVER_GUARD", default=False
+)
+SIGNALS_SLOW_RECEIVER_MS = env.int("DJANGO_SIGNALS_SLOW_RECEIVER_MS", default=100)
 
 LOGGING = {
     "version": 1,

@@ -8,3 +8,6 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="django-insecure-local-only")
 MAILERS["default"]["BACKEND"] = env(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
+SIGNALS_SLOW_RECEIVER_GUARD = env.bool(
+    "DJANGO_SIGNALS_SLOW_RECEIVER_GUARD", default=True
+)

@@ -1,7 +1,40 @@
+from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from ..notifications.models import Notification
+
+
+@require_GET
+def home(request):
+    """Tell the signed-in user what the signals did for them; invite others in."""
+    context = {}
+    if request.user.is_authenticated:
+        user = request.user
+        try:
+            context["profile"] = user.profile
+        except ObjectDoesNotExist:
+            context["profile"] = None
+        context["welcome"] = Notification.objects.filter(
+            user=user, kind=Notification.Kind.WELCOME
+        ).first()
+        context["audit_entries"] = count_audit_entries(user)
+    return render(request, "core/home.html", context)
+
+
+def count_audit_entries(user):
+    """How many audit entries concern the user, or None without the audit app."""
+    try:
+        audit_event = apps.get_model("audit", "AuditEvent")
+    except LookupError:
+        return None
+    return audit_event.objects.filter(
+        target_type=user._meta.label, target_id=str(user.pk)
+    ).count()
 
 
 @never_cache

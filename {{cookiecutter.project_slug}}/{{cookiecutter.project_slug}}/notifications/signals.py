@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from ..core.signals import defers
 from .models import Notification
 {%- if cookiecutter.use_celery %}
 from .tasks import enqueue_delivery
@@ -24,6 +25,7 @@ from .services import deliver
     sender=settings.AUTH_USER_MODEL,
     dispatch_uid="notifications.queue_welcome",
 )
+@defers("commit"{% if cookiecutter.use_celery %}, "task"{% endif %})
 def queue_welcome(sender, instance, created, raw, using, **kwargs):
     """Put the welcome email in the outbox, and deliver it once the signup commits.
 

@@ -3,10 +3,20 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from .signals import user_signed_up
+
 
 @transaction.atomic
-def sign_up(*, username, email, password):
-    """Create a user. Other apps react through post_save: profile, welcome email."""
-    return get_user_model().objects.create_user(
+def sign_up(*, username, email, password, request=None):
+    """Create a user. Other apps react: profile and welcome email on post_save.
+
+    Given the request of a signup form, also sends user_signed_up (the audit
+    trail records the signup's IP address and browser); the admin and
+    create_user() never send it.
+    """
+    user = get_user_model().objects.create_user(
         username=username, email=email, password=password
     )
+    if request is not None:
+        user_signed_up.send(sender=type(user), user=user, request=request)
+    return user

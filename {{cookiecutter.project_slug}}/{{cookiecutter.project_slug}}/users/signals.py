@@ -1,15 +1,26 @@
-"""What the users app does when a user is saved.
+"""What the users app does when a user or a profile is saved, and the signal it sends.
 
 Connected by UsersConfig.ready(). There is deliberately no receiver that
 saves the profile on every user save: it would cost two queries per save and
 crash for users that have no profile yet.
 """
 
-from django.conf import settings
-from django.db.models.signals import post_save
-from django.dispatch import receiver
+from functools import partial
 
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import Signal, receiver
+
+from ..core.signals import defers
 from .models import Profile
+
+# Sent by users.services.sign_up() when a person signs up through a request,
+# after the user is created and in the same transaction. Not sent for users
+# made by the admin, create_user() or a command: listen to post_save for
+# "a user exists now", to this for "someone signed up".
+# Arguments: user (the new user), request (the HttpRequest of the signup).
+user_signed_up = Signal()
 
 
 @receiver(
@@ -22,3 +33,49 @@ def create_profile(sender, instance, created, raw, **kwargs):
     """
     if created and not raw:
         Profile.objects.create(user=instance)
+
+
+@receiver(pre_save, sender="users.Profile", dispatch_uid="users.remember_old_avatar")
+def remember_old_avatar(sender, instance, raw, using, update_fields, **kwargs):
+    """Read the avatar the database holds before a profile save, for remove_replaced_avatar.
+
+    pre_save, because after the save the row holds the new name. One SELECT
+    per profile save that may change the avatar, none for the others.
+    """
+    instance._old_avatar = ""
+    if raw or instance._state.adding:
+        return
+    if update_fields is not None and "avatar" not in update_fields:
+        return
+    rows = sender._default_manager.using(using).filter(pk=instance.pk)
+    instance._old_avatar = rows.values_list("avatar", flat=True).first() or ""
+
+
+@receiver(
+    post_save, sender="users.Profile", dispatch_uid="users.remove_replaced_avatar"
+)
+@defers("commit")
+def remove_replaced_avatar(sender, instance, using, **kwargs):
+    """Delete a replaced avatar file once the save commits, so old files don't pile up.
+
+    After commit, never before: a rollback leaves the row pointing at the old
+    file, so the file must stay. And not in pre_save: in autocommit mode
+    on_commit runs at once, before the UPDATE that might still fail.
+    """
+    old_name = instance.__dict__.pop("_old_avatar", "")
+    if old_name and old_name != instance.avatar.name:
+        storage = instance.avatar.storage
+        transaction.on_commit(
+            partial(storage.delete, old_name), using=using, robust=True
+        )
+
+
+@receiver(
+    post_delete, sender="users.Profile", dispatch_uid="users.remove_deleted_avatar"
+)
+@defers("commit")
+def remove_deleted_avatar(sender, instance, using, **kwargs):
+    """Delete the avatar file of a deleted profile, once the delete is committed."""
+    if instance.avatar:
+        storage, name = instance.avatar.storage, instance.avatar.name
+        transaction.on_commit(partial(storage.delete, name), using=using, robust=True)

@@ -1,0 +1,81 @@
+# Quickstart: `make demo` serves the default project, `make test` runs the
+# template's test suite. Each target bootstraps its own virtualenv in .venv
+# with a Python >= 3.12 (scripts/find-python; `make test PYTHON=/path/to/python`
+# picks one explicitly).
+
+PYTHON ?=
+PORT ?= 8000
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k hostile -x"`.
+PYTEST_ARGS ?=
+
+VENV := .venv
+VENV_PYTHON := $(VENV)/bin/python
+# Written once the test dependency group is installed; pyproject.toml newer
+# than it means the dependencies changed and are installed again.
+VENV_STAMP := $(VENV)/.installed
+
+DEMO_DIR := build/demo
+DEMO_PROJECT := $(DEMO_DIR)/acme_shop
+DEMO_VENV := $(DEMO_DIR)/.venv
+
+.PHONY: demo test lint clean screenshot
+
+$(VENV_PYTHON):
+	@python=$$(PYTHON="$(PYTHON)" sh scripts/find-python) || exit 1; \
+	echo "Creating $(VENV) with $$python"; \
+	"$$python" -m venv $(VENV)
+
+$(VENV_STAMP): pyproject.toml | $(VENV_PYTHON)
+	$(VENV_PYTHON) -m pip install --quiet --upgrade pip
+	$(VENV_PYTHON) -m pip install --quiet --group test
+	@touch $@
+
+test: $(VENV_STAMP)
+	@# Under CI the browser tests must run: install Debian's Chromium first.
+	@if [ "$${CI:-}" = true ]; then sh scripts/install-chromium; fi
+	$(VENV_PYTHON) -m pytest -n auto --dist loadgroup $(PYTEST_ARGS) tests
+
+lint: $(VENV_STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pre-commit run --all-files
+
+# Creates the demo user unless it exists, then shows the profile that the
+# post_save signal created for it.
+define DEMO_USER_SCRIPT
+from django.contrib.auth import get_user_model
+
+User = get_user_model()
+user = User.objects.filter(username="demo").first()
+if user is None:
+    user = User.objects.create_user("demo", email="demo@example.com", password="demo")
+    print("Created user demo (password: demo)")
+else:
+    print("User demo already exists (password: demo)")
+profile = user.profile
+print(f"Profile created by signal: {profile} (pk={profile.pk})")
+endef
+export DEMO_USER_SCRIPT
+
+demo: $(VENV_STAMP)
+	$(VENV)/bin/cookiecutter --no-input -f -o $(DEMO_DIR) .
+	@test -x $(DEMO_VENV)/bin/python || $(VENV_PYTHON) -m venv $(DEMO_VENV)
+	@# Install again only when the rendered pyproject.toml differs from the installed one.
+	@cd $(DEMO_PROJECT) && if ! cmp -s pyproject.toml ../.venv/.installed-pyproject.toml; then \
+		../.venv/bin/python -m pip install --quiet --upgrade pip && \
+		../.venv/bin/python -m pip install --quiet --group dev -e . && \
+		cp pyproject.toml ../.venv/.installed-pyproject.toml; \
+	fi
+	cd $(DEMO_PROJECT) && ../.venv/bin/python manage.py migrate
+	cd $(DEMO_PROJECT) && ../.venv/bin/python manage.py shell --verbosity 0 -c "$$DEMO_USER_SCRIPT"
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in as demo / demo; Ctrl-C stops)"
+	cd $(DEMO_PROJECT) && exec ../.venv/bin/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Remakes docs/profile.png, the README's screenshot, with the default
+# project's browser tests (needs chromium and chromium-driver on PATH).
+screenshot: $(VENV_STAMP)
+	rm -rf build/screenshots
+	CI=true SCREENSHOT_DIR=$(CURDIR)/build/screenshots $(VENV_PYTHON) -m pytest tests/test_browser.py
+	cp build/screenshots/profile.png docs/profile.png
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

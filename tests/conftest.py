@@ -1,0 +1,359 @@
+"""Fixtures and helpers shared by the template's tests.
+
+Rendered projects run with one shared virtualenv, `build/project-venv-<hash>`,
+that holds the dependencies of the superset combination (every option on).
+Only the dependencies are installed, never a rendered project itself: an
+editable install of one rendered `acme_shop` would be importable from every
+other rendered `acme_shop` and hide their bugs. Each project runs from its own
+root, where its pytest config (`pythonpath = ["."]`) and `manage.py` find it.
+"""
+
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from cookiecutter.main import cookiecutter
+from filelock import FileLock
+
+TEMPLATE = Path(__file__).resolve().parent.parent
+BUILD = TEMPLATE / "build"
+
+DATABASES = ("sqlite", "postgresql")
+CELERY = ("no", "yes")
+COMBINATIONS = [(database, celery) for database in DATABASES for celery in CELERY]
+SUPERSET = {"database": "postgresql", "use_celery": "yes"}
+
+IN_CI = os.environ.get("CI") == "true"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
+
+# Flipped by issue 3 "Celery offloading", together with the expectations
+# that the tests skip until then.
+CELERY_LANDED = False
+CELERY_PENDING = (
+    "use_celery=yes renders the same project as use_celery=no "
+    "until issue 3 'Celery offloading' lands"
+)
+
+COMMAND_TIMEOUT = 600
+
+
+def combination_id(database, celery):
+    return f"{database}-celery_{celery}"
+
+
+def combination_params():
+    """The option combinations, each in its own xdist group (rendered once per worker)."""
+    return [
+        pytest.param(
+            combination,
+            id=combination_id(*combination),
+            marks=pytest.mark.xdist_group(combination_id(*combination)),
+        )
+        for combination in COMBINATIONS
+    ]
+
+
+def literal(value):
+    """Wrap an answer so that cookiecutter keeps it as typed.
+
+    With --no-input cookiecutter renders every answer as a Jinja template
+    (a typed answer is not), so `{{ x }}` would be evaluated. A raw block
+    gives back exactly the characters a user would have typed.
+    """
+    assert "endraw" not in value
+    return "{% raw %}" + value + "{% endraw %}"
+
+
+def run(args, cwd, env=None, timeout=COMMAND_TIMEOUT, check=True):
+    """Run a command; on failure, fail the test showing the command, stdout and stderr."""
+    __tracebackhide__ = True
+    args = [str(arg) for arg in args]
+    try:
+        process = subprocess.run(
+            args,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise AssertionError(
+            f"`{shlex.join(args)}` timed out after {timeout}s in {cwd}\n"
+            f"--- stdout ---\n{error.stdout}\n--- stderr ---\n{error.stderr}"
+        ) from None
+    # An AssertionError (not pytest.fail) keeps hypothesis' falsifying example
+    # in the report.
+    if check and process.returncode != 0:
+        raise AssertionError(
+            f"`{shlex.join(args)}` exited {process.returncode} in {cwd}\n"
+            f"--- stdout ---\n{process.stdout}\n--- stderr ---\n{process.stderr}"
+        )
+    return process
+
+
+def unavailable(reason):
+    """Skip a test whose service is down; in CI (CI=true) fail it instead."""
+    if IN_CI:
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+def reachable_url(variable, default, what):
+    """The service URL from the environment, after checking that a socket connects."""
+    url = os.environ.get(variable) or default
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except (OSError, TypeError) as error:
+        unavailable(f"{what} not reachable at {host}:{port} (from {variable}): {error}")
+    return url
+
+
+def postgres_url():
+    return reachable_url("DATABASE_URL", DEFAULT_DATABASE_URL, "PostgreSQL")
+
+
+def redis_url():
+    return reachable_url("CELERY_BROKER_URL", DEFAULT_BROKER_URL, "Redis")
+
+
+def with_database_name(url, name):
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def requirements_of(pyproject):
+    """Requirement strings of a project: dependencies, extras and the dev group."""
+    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    project = data.get("project", {})
+    requirements = list(project.get("dependencies", []))
+    for extra in project.get("optional-dependencies", {}).values():
+        requirements.extend(extra)
+    groups = data.get("dependency-groups", {})
+
+    def group(name):
+        for entry in groups.get(name, []):
+            if isinstance(entry, dict):
+                yield from group(entry["include-group"])
+            else:
+                yield entry
+
+    requirements.extend(group("dev"))
+    return sorted(set(requirements))
+
+
+def create_venv(path):
+    run([sys.executable, "-m", "venv", path], cwd=path.parent)
+    python = path / "bin" / "python"
+    run(
+        [python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], cwd=path.parent
+    )
+    return python
+
+
+def clean_environ():
+    """This process's environment without what would leak into a rendered project."""
+    leaking = ("PYTEST_", "PYTHON", "DJANGO_", "VIRTUAL_ENV", "DATABASE_URL", "CELERY_")
+    return {
+        key: value for key, value in os.environ.items() if not key.startswith(leaking)
+    }
+
+
+def venv_environ(venv):
+    env = clean_environ()
+    env["VIRTUAL_ENV"] = str(venv)
+    # pre-commit's local hooks find ruff and pre-commit-hooks' scripts on PATH.
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    # Keep rendered projects free of __pycache__ between the checks on them.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+@dataclass
+class Project:
+    """A rendered project and the virtualenv that runs it."""
+
+    path: Path
+    venv: Path
+    database: str = "sqlite"
+    celery: str = "no"
+    env: dict = field(default_factory=dict)
+    # PostgreSQL databases created for projects, dropped at the end of the session.
+    created_databases: list = field(default_factory=list)
+
+    @property
+    def python(self):
+        return self.venv / "bin" / "python"
+
+    def run(self, *args, env=None, **kwargs):
+        __tracebackhide__ = True
+        return run(args, cwd=self.path, env={**self.env, **(env or {})}, **kwargs)
+
+    def py(self, *args, **kwargs):
+        """Run this project's Python, e.g. `project.py("manage.py", "check")`."""
+        __tracebackhide__ = True
+        return self.run(self.python, *args, **kwargs)
+
+    def with_services(self):
+        """Point the project at the real services its options need (skip if down)."""
+        env = {}
+        if self.database == "postgresql":
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+            name = re.sub(r"\W", "_", f"tpl_{worker}_{self.path.name}_{self.celery}")
+            env["DATABASE_URL"] = with_database_name(postgres_url(), name)
+            if ensure_postgres_database(self.python, env["DATABASE_URL"]):
+                self.created_databases.append((self.python, env["DATABASE_URL"]))
+        if self.celery == "yes":
+            env["CELERY_BROKER_URL"] = redis_url()
+        self.env.update(env)
+        return self
+
+
+POSTGRES_ADMIN = """
+import sys
+from urllib.parse import urlsplit, urlunsplit
+import psycopg
+from psycopg import sql
+action, url = sys.argv[1], urlsplit(sys.argv[2])
+name = url.path.lstrip("/")
+with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as conn:
+    exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    if action == "create" and not exists:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        print("created")
+    elif action == "drop" and exists:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+"""
+
+
+def ensure_postgres_database(python, url):
+    """Create the database of `url` unless it exists; True if it was created.
+
+    Runs psycopg from the project venv: the template's own venv has none.
+    """
+    return "created" in run([python, "-c", POSTGRES_ADMIN, "create", url], BUILD).stdout
+
+
+def drop_postgres_database(python, url):
+    subprocess.run([python, "-c", POSTGRES_ADMIN, "drop", url], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def cookiecutter_config(tmp_path_factory):
+    """A cookiecutter user config that keeps replay files out of $HOME."""
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    # JSON is YAML, the format cookiecutter reads.
+    config.write_text(
+        json.dumps(
+            {
+                "cookiecutters_dir": str(home / "cookiecutters"),
+                "replay_dir": str(home / "replay"),
+            }
+        )
+    )
+    return config
+
+
+@pytest.fixture(scope="session")
+def render(cookiecutter_config):
+    """Render the template with cookiecutter's Python API; return the project path."""
+
+    def render(output_dir, **extra_context):
+        return Path(
+            cookiecutter(
+                str(TEMPLATE),
+                no_input=True,
+                output_dir=str(output_dir),
+                extra_context=extra_context,
+                config_file=str(cookiecutter_config),
+            )
+        )
+
+    return render
+
+
+@pytest.fixture(scope="session")
+def project_venv(tmp_path_factory, render):
+    """The shared virtualenv with the superset combination's dependencies.
+
+    Keyed by a hash of the requirements and the Python version, so it is
+    reused across runs until either changes; a file lock makes the xdist
+    workers build it once.
+    """
+    superset = render(tmp_path_factory.mktemp("superset"), **SUPERSET)
+    requirements = requirements_of(superset / "pyproject.toml")
+    key = hashlib.sha256("\n".join([sys.version, *requirements]).encode()).hexdigest()
+    venv = BUILD / f"project-venv-{key[:12]}"
+    BUILD.mkdir(exist_ok=True)
+    with FileLock(f"{venv}.lock"):
+        complete = venv / ".complete"
+        if not complete.exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            python = create_venv(venv)
+            run([python, "-m", "pip", "install", "--quiet", *requirements], cwd=BUILD)
+            complete.write_text("\n".join(requirements) + "\n")
+    return venv
+
+
+@pytest.fixture(scope="session")
+def bake_combination(cookies_session):
+    """Bake each option combination once per worker; return pytest-cookies' Result."""
+    results = {}
+
+    def bake(database, celery):
+        if (database, celery) not in results:
+            result = cookies_session.bake(
+                extra_context={"database": database, "use_celery": celery}
+            )
+            # What generation wrote, before any command runs in the project.
+            result.rendered_files = (
+                sorted(p for p in result.project_path.rglob("*") if p.is_file())
+                if result.exception is None
+                else []
+            )
+            results[database, celery] = result
+        return results[database, celery]
+
+    return bake
+
+
+@pytest.fixture(scope="session")
+def created_databases():
+    created = []
+    yield created
+    for python, url in created:
+        drop_postgres_database(python, url)
+
+
+@pytest.fixture
+def make_project(project_venv, created_databases):
+    """Wrap a rendered project path into a `Project` run with the shared venv."""
+
+    def make(path, database="sqlite", celery="no"):
+        return Project(
+            Path(path),
+            project_venv,
+            database,
+            celery,
+            env=venv_environ(project_venv),
+            created_databases=created_databases,
+        )
+
+    return make

@@ -1,0 +1,234 @@
+"""Every option combination renders a project that lints, checks and passes its own tests.
+
+Tests of one combination share one rendered project (rendered once per xdist
+worker, `--dist loadgroup` keeps a combination on one worker).
+"""
+
+import tomllib
+
+import pytest
+from conftest import (
+    CELERY_LANDED,
+    CELERY_PENDING,
+    DEFAULT_DATABASE_URL,
+    combination_params,
+    create_venv,
+    run,
+    venv_environ,
+    with_database_name,
+)
+
+
+@pytest.fixture(params=combination_params())
+def combination(request):
+    return request.param
+
+
+@pytest.fixture
+def baked(bake_combination, combination):
+    return bake_combination(*combination)
+
+
+@pytest.fixture
+def project(baked, combination, make_project):
+    if baked.exception is not None:
+        pytest.fail(
+            f"rendering {combination} failed: {baked.exception!r}", pytrace=False
+        )
+    return make_project(baked.project_path, *combination)
+
+
+def read_env_file(path):
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def is_django_template(relative):
+    """Files whose `{{`/`{%` belong to Django, not to cookiecutter."""
+    if relative.parts[0] == "app_template":
+        return True
+    return "templates" in relative.parts[:-1] and relative.suffix in {".html", ".txt"}
+
+
+def test_combination_renders(baked):
+    assert baked.exit_code == 0, baked.exception
+    assert baked.exception is None
+    assert baked.project_path.is_dir()
+
+
+def test_no_cookiecutter_reference_is_left_in_any_file(baked):
+    leftovers = [
+        f"{path.relative_to(baked.project_path)}: in the file name"
+        for path in baked.rendered_files
+        if "cookiecutter" in str(path.relative_to(baked.project_path))
+    ]
+    leftovers += [
+        f"{path.relative_to(baked.project_path)}:{number}: {line.strip()}"
+        for path in baked.rendered_files
+        for number, line in enumerate(
+            path.read_bytes().decode(errors="replace").splitlines(), 1
+        )
+        if "cookiecutter." in line
+    ]
+    assert not leftovers, "\n".join(leftovers)
+
+
+def test_no_jinja_syntax_is_left_outside_django_templates(baked):
+    leftovers = []
+    for path in baked.rendered_files:
+        relative = path.relative_to(baked.project_path)
+        if is_django_template(relative):
+            continue
+        text = path.read_bytes().decode(errors="replace")
+        for number, line in enumerate(text.splitlines(), 1):
+            if "{{" in line or "{%" in line:
+                leftovers.append(f"{relative}:{number}: {line.strip()}")
+    assert not leftovers, "\n".join(leftovers)
+
+
+def test_no_empty_directory_or_module_is_left(baked):
+    """Files of disabled options are removed whole, with their directories."""
+    root = baked.project_path
+    empty = [
+        path.relative_to(root)
+        for path in root.rglob("*")
+        if (path.is_dir() and not any(path.iterdir()))
+        or (
+            path.suffix == ".py"
+            and path.name != "__init__.py"
+            and not path.read_text().strip()
+        )
+    ]
+    assert not empty
+
+
+def test_ruff_check_passes_with_the_project_config(project):
+    project.py("-m", "ruff", "check", "--no-cache", ".")
+
+
+def test_ruff_format_check_passes_with_the_project_config(project):
+    project.py("-m", "ruff", "format", "--check", "--no-cache", ".")
+
+
+def test_manage_check_reports_no_issue(project):
+    project.py("manage.py", "check", "--fail-level", "WARNING")
+
+
+def test_migrations_match_the_models(project):
+    project.with_services().py("manage.py", "makemigrations", "--check", "--dry-run")
+
+
+@pytest.mark.slow
+def test_project_test_suite_passes(project):
+    # The browser tests run once, for the defaults, in tests/test_browser.py.
+    project.with_services().py(
+        "-m", "pytest", "-q", "-m", "not browser", "-W", "error::DeprecationWarning"
+    )
+
+
+def test_production_settings_pass_check_deploy(project, tmp_path):
+    secret_key = read_env_file(project.path / ".env")["DJANGO_SECRET_KEY"]
+    if project.database == "postgresql":
+        database_url = with_database_name(DEFAULT_DATABASE_URL, "check_deploy")
+    else:
+        database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    result = project.py(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        "--settings=config.settings.production",
+        env={
+            "DJANGO_SECRET_KEY": secret_key,
+            "DJANGO_ALLOWED_HOSTS": "example.com",
+            "DATABASE_URL": database_url,
+        },
+    )
+    assert "System check identified no issues" in result.stdout, (
+        result.stdout + result.stderr
+    )
+
+
+def test_celery_app_is_rendered_only_with_use_celery(project):
+    celery_app = project.path / "config" / "celery.py"
+    data = tomllib.loads((project.path / "pyproject.toml").read_text(encoding="utf-8"))
+    dependencies = " ".join(data["project"]["dependencies"]).lower()
+    if project.celery == "no":
+        assert not celery_app.exists()
+        assert "celery" not in dependencies
+        return
+    if not CELERY_LANDED:
+        pytest.skip(CELERY_PENDING)
+    assert celery_app.is_file()
+    assert "celery" in dependencies
+
+
+def test_env_file_holds_a_fresh_secret_key_per_render(cookies):
+    first, second = cookies.bake(), cookies.bake()
+    assert first.exception is None, first.exception
+    assert second.exception is None, second.exception
+    first_key = read_env_file(first.project_path / ".env").get("DJANGO_SECRET_KEY", "")
+    second_key = read_env_file(second.project_path / ".env").get(
+        "DJANGO_SECRET_KEY", ""
+    )
+    assert len(first_key) >= 50
+    assert len(second_key) >= 50
+    assert first_key != second_key
+
+
+def test_env_file_is_git_ignored(cookies):
+    result = cookies.bake()
+    assert result.exception is None, result.exception
+    ignored = (
+        (result.project_path / ".gitignore").read_text(encoding="utf-8").splitlines()
+    )
+    assert {".env", "/.env"} & {line.strip() for line in ignored}
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("fresh-venv")
+def test_fresh_virtualenv_from_the_project_pyproject_runs_the_tests(cookies, tmp_path):
+    """Install the default project as its README says; a missing dependency fails here."""
+    result = cookies.bake()
+    assert result.exception is None, result.exception
+    venv = tmp_path / "venv"
+    python = create_venv(venv)
+    env = venv_environ(venv)
+    root = result.project_path
+    run(
+        [python, "-m", "pip", "install", "--quiet", "--group", "dev", "-e", "."],
+        root,
+        env,
+    )
+    run([python, "-m", "pytest", "-q", "-m", "not browser"], root, env)
+
+
+@pytest.mark.xdist_group("pre-commit")
+def test_pre_commit_passes_in_a_fresh_git_repository(cookies, make_project, tmp_path):
+    result = cookies.bake()
+    assert result.exception is None, result.exception
+    project = make_project(result.project_path)
+    git_env = {
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "GIT_AUTHOR_NAME": "Template Tests",
+        "GIT_AUTHOR_EMAIL": "tests@example.com",
+        "GIT_COMMITTER_NAME": "Template Tests",
+        "GIT_COMMITTER_EMAIL": "tests@example.com",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    project.run("git", "-c", "init.defaultBranch=main", "init", "-q", env=git_env)
+    project.run("git", "add", "-A", env=git_env)
+    project.run(
+        project.venv / "bin" / "pre-commit",
+        "run",
+        "--all-files",
+        "--show-diff-on-failure",
+        "--color=never",
+        env=git_env,
+    )

@@ -1,0 +1,90 @@
+"""`manage.py newapp` in a rendered project: the new app is wired and its tests pass."""
+
+import pytest
+
+
+@pytest.fixture
+def project(cookies, make_project):
+    result = cookies.bake()
+    assert result.exception is None, result.exception
+    return make_project(result.project_path)
+
+
+def tree(path):
+    """Every file and its bytes, but the SQLite file that Django's system
+    checks create on start-up (JSONField asks the database what it supports)."""
+    return sorted(
+        (str(p.relative_to(path)), p.read_bytes() if p.is_file() else b"")
+        for p in path.rglob("*")
+        if "__pycache__" not in p.parts and p.name != "db.sqlite3"
+    )
+
+
+@pytest.mark.slow
+def test_newapp_gives_an_app_whose_tests_lint_and_checks_pass(project):
+    result = project.py("manage.py", "newapp", "orders")
+
+    app = project.path / "acme_shop" / "orders"
+    assert "Added acme_shop.orders to LOCAL_APPS" in result.stdout
+    assert {p.name for p in app.iterdir()} >= {"apps.py", "signals.py", "tests"}
+    assert (
+        '"acme_shop.orders",'
+        in (project.path / "config" / "settings" / "base.py").read_text()
+    )
+    assert (
+        "acme_shop.orders.signals.on_user_created"
+        in (project.path / "docs" / "signals.md").read_text()
+    )
+    project.py("manage.py", "check", "--fail-level", "WARNING")
+    project.py("-m", "ruff", "check", "--no-cache", ".")
+    project.py("-m", "ruff", "format", "--check", "--no-cache", ".")
+    project.py("-m", "pytest", "-q")
+    assert "2 passed" in project.py("-m", "pytest", "-q", "acme_shop/orders").stdout
+
+
+@pytest.mark.slow
+def test_a_receiver_added_later_fails_the_docs_check_until_regenerated(project):
+    project.py("manage.py", "newapp", "orders")
+    signals = project.path / "acme_shop" / "orders" / "signals.py"
+    signals.write_text(
+        signals.read_text()
+        + '''
+
+@receiver(post_save, sender="users.Profile", dispatch_uid="orders.on_profile_saved")
+def on_profile_saved(sender, instance, raw, **kwargs):
+    """Do nothing yet: a receiver the user adds after newapp."""
+'''
+    )
+
+    failed = project.py(
+        "manage.py", "signals", "--check", "docs/signals.md", check=False
+    )
+    assert failed.returncode != 0
+    assert "on_profile_saved" in failed.stdout + failed.stderr
+    assert "signals --format markdown" in failed.stdout + failed.stderr
+
+    regenerated = project.py("manage.py", "signals", "--format", "markdown")
+    (project.path / "docs" / "signals.md").write_text(regenerated.stdout)
+    project.py("manage.py", "signals", "--check", "docs/signals.md")
+
+
+@pytest.mark.parametrize("name", ["Orders", "users", "json", "class"])
+def test_a_bad_name_is_refused_and_nothing_is_written(project, name):
+    before = tree(project.path)
+
+    result = project.py("manage.py", "newapp", name, check=False)
+
+    assert result.returncode != 0
+    assert "CommandError" in result.stderr
+    assert tree(project.path) == before
+
+
+def test_newapp_twice_refuses_the_second(project):
+    project.py("manage.py", "newapp", "orders")
+    before = tree(project.path)
+
+    result = project.py("manage.py", "newapp", "orders", check=False)
+
+    assert result.returncode != 0
+    assert 'An app named "orders" already exists' in result.stderr
+    assert tree(project.path) == before

@@ -1,0 +1,121 @@
+"""Group membership (m2m_changed on User.groups): every action, from either side."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from ...users.tests.factories import UserFactory
+from ..models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+Action = AuditEvent.Action
+
+
+@pytest.fixture
+def groups():
+    return [Group.objects.create(name=name) for name in ("Editors", "Staff", "Support")]
+
+
+def trail():
+    """(action, username, group names) of every entry, oldest first."""
+    return [
+        (event.action, event.target_repr, event.changes["groups"])
+        for event in AuditEvent.objects.order_by("pk")
+    ]
+
+
+def test_adding_groups_records_one_entry_with_their_names(user, groups):
+    user.groups.add(groups[1], groups[0])
+
+    assert trail() == [(Action.GROUPS_ADDED, user.username, ["Editors", "Staff"])]
+
+
+def test_adding_a_group_the_user_has_records_nothing(user, groups):
+    user.groups.add(groups[0])
+    user.groups.add(groups[0])
+
+    assert len(trail()) == 1
+
+
+def test_removing_a_group_records_it(user, groups):
+    user.groups.add(*groups)
+
+    user.groups.remove(groups[0])
+
+    assert trail()[-1] == (Action.GROUPS_REMOVED, user.username, ["Editors"])
+
+
+def test_removing_a_group_the_user_is_not_in_records_nothing(user, groups):
+    user.groups.add(groups[0])
+
+    user.groups.remove(groups[1])
+
+    assert len(trail()) == 1
+
+
+def test_clear_records_the_groups_it_removed(user, groups):
+    # clear() sends pk_set=None: pre_clear reads what is about to go.
+    user.groups.add(*groups)
+
+    user.groups.clear()
+
+    assert trail()[-1] == (
+        Action.GROUPS_REMOVED,
+        user.username,
+        ["Editors", "Staff", "Support"],
+    )
+
+
+def test_clearing_no_groups_records_nothing(user):
+    user.groups.clear()
+
+    assert trail() == []
+
+
+def test_set_records_what_left_and_what_came(user, groups):
+    user.groups.add(groups[0], groups[1])
+
+    user.groups.set([groups[1], groups[2]])
+
+    assert trail()[1:] == [
+        (Action.GROUPS_REMOVED, user.username, ["Editors"]),
+        (Action.GROUPS_ADDED, user.username, ["Support"]),
+    ]
+
+
+def test_adding_users_to_a_group_records_one_entry_per_user(groups):
+    ada, grace = UserFactory(username="ada"), UserFactory(username="grace")
+
+    groups[0].user_set.add(ada, grace)
+
+    assert trail() == [
+        (Action.GROUPS_ADDED, "ada", ["Editors"]),
+        (Action.GROUPS_ADDED, "grace", ["Editors"]),
+    ]
+
+
+def test_removing_a_user_from_a_group_records_it(groups):
+    ada = UserFactory(username="ada")
+    groups[0].user_set.add(ada)
+
+    groups[0].user_set.remove(ada)
+
+    assert trail()[-1] == (Action.GROUPS_REMOVED, "ada", ["Editors"])
+
+
+def test_clearing_a_group_records_one_entry_per_member(groups):
+    ada, grace = UserFactory(username="ada"), UserFactory(username="grace")
+    groups[0].user_set.add(ada, grace)
+
+    groups[0].user_set.clear()
+
+    assert trail()[2:] == [
+        (Action.GROUPS_REMOVED, "ada", ["Editors"]),
+        (Action.GROUPS_REMOVED, "grace", ["Editors"]),
+    ]
+
+
+def test_a_rolled_back_change_leaves_no_entry(user, groups, rollback):
+    rollback(lambda: user.groups.add(groups[0]))
+
+    assert trail() == []

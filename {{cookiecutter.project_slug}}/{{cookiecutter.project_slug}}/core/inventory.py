@@ -1,0 +1,217 @@
+"""Find the connected signal receivers: what `manage.py signals` lists.
+
+It reads `Signal.receivers`, a private list of Django's. Since Django 6.0 its
+entries are (lookup_key, receiver, sender_ref, is_async); the receiver is a
+weak reference (a WeakMethod for bound methods) unless it was connected with
+weak=False, and a dead reference stays in the list until the next send. The
+tests connect every kind of receiver, so a Django upgrade that changes this
+shows up there first.
+"""
+
+import functools
+import importlib
+import importlib.util
+import inspect
+import sys
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import signals as auth_signals
+from django.core import signals as core_signals
+from django.db import models
+from django.db.models import signals as model_signals
+from django.dispatch import Signal
+
+PROJECT_PACKAGE = __name__.split(".")[0]
+
+# The slow-receiver guard listens only when a setting switches it on, so it is
+# not one of the receivers docs/signals.md holds.
+TOOLING_MODULES = {f"{PROJECT_PACKAGE}.core.slow_receivers"}
+
+DJANGO_SIGNALS = [
+    (
+        model_signals,
+        [
+            "pre_init",
+            "post_init",
+            "pre_save",
+            "post_save",
+            "pre_delete",
+            "post_delete",
+            "m2m_changed",
+            "pre_migrate",
+            "post_migrate",
+            "class_prepared",
+        ],
+    ),
+    (
+        core_signals,
+        [
+            "request_started",
+            "request_finished",
+            "got_request_exception",
+            "setting_changed",
+        ],
+    ),
+    (auth_signals, ["user_logged_in", "user_logged_out", "user_login_failed"]),
+]
+
+
+@dataclass(frozen=True)
+class Receiver:
+    signal: str
+    sender: str
+    receiver: str
+    file: str
+    line: int | None
+    is_async: bool
+    dispatch_uid: str | None
+    defers: tuple[str, ...]
+    description: str
+    app: str | None
+    project: bool
+
+
+def project_apps():
+    prefix = PROJECT_PACKAGE + "."
+    return [app for app in apps.get_app_configs() if app.name.startswith(prefix)]
+
+
+def signals():
+    """Every signal to look at, as (name, signal): Django's, then the project's.
+
+    The project's are the Signal instances at the top level of each of its
+    apps' signals.py, named by their path in the project package, such as
+    "users.signals.user_signed_up".
+    """
+    found = [
+        (name, getattr(module, name))
+        for module, names in DJANGO_SIGNALS
+        for name in names
+    ]
+    for app in project_apps():
+        module_name = f"{app.name}.signals"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        module = importlib.import_module(module_name)
+        relative = module_name.removeprefix(PROJECT_PACKAGE + ".")
+        for attribute, value in vars(module).items():
+            if not isinstance(value, Signal):
+                continue
+            if not any(value is signal for _, signal in found):  # not an import
+                found.append((f"{relative}.{attribute}", value))
+    return found
+
+
+def receivers():
+    """The live receivers of every signal, in the order each signal calls them."""
+    return [
+        receiver
+        for name, signal in signals()
+        for receiver in receivers_of(name, signal)
+    ]
+
+
+def receivers_of(name, signal):
+    for entry in list(signal.receivers):
+        # Sliced rather than unpacked: a field added to the tuple by a later
+        # Django must not break the listing.
+        lookup_key, target, sender_ref, is_async = entry[:4]
+        if isinstance(target, weakref.ReferenceType):
+            target = target()
+            if target is None:  # the receiver was garbage-collected
+                continue
+        if sender_ref is not None:
+            sender = sender_ref()
+            if sender is None:  # the sender was garbage-collected
+                continue
+            sender = describe_sender(sender)
+        elif lookup_key[1] == id(None):
+            sender = "any"
+        else:
+            sender = "unknown (not weakly referenceable)"
+        # connect() keys a receiver on (dispatch_uid, sender id) when given a
+        # dispatch_uid, on (receiver id, sender id) otherwise.
+        dispatch_uid = lookup_key[0] if isinstance(lookup_key[0], str) else None
+        target = unwrap(target)
+        module = module_of(target)
+        file, line = source_of(target)
+        app = apps.get_containing_app_config(module)
+        yield Receiver(
+            signal=name,
+            sender=sender,
+            receiver=dotted_name(target),
+            file=file,
+            line=line,
+            is_async=is_async,
+            dispatch_uid=dispatch_uid,
+            defers=tuple(getattr(target, "defers", ())),
+            description=first_line(inspect.getdoc(target)),
+            app=app.label if app else None,
+            project=is_project(module),
+        )
+
+
+def is_project(module):
+    in_package = module == PROJECT_PACKAGE or module.startswith(PROJECT_PACKAGE + ".")
+    return in_package and module not in TOOLING_MODULES
+
+
+def unwrap(target):
+    while isinstance(target, functools.partial):
+        target = target.func
+    return inspect.unwrap(target)
+
+
+def named(target):
+    """The target itself if it has a name (function, method, class), else its class."""
+    return target if hasattr(target, "__qualname__") else type(target)
+
+
+def module_of(target):
+    return getattr(named(target), "__module__", None) or ""
+
+
+def dotted_name(target):
+    """`module.qualname` of a function, method, class or callable object."""
+    module = module_of(target)
+    qualname = named(target).__qualname__
+    return f"{module}.{qualname}" if module else qualname
+
+
+def describe_sender(sender):
+    """A model's label ("users.User"), a string sender as is, else a dotted name."""
+    if isinstance(sender, type) and issubclass(sender, models.Model):
+        return sender._meta.label
+    if isinstance(sender, str):
+        return sender
+    return dotted_name(sender)
+
+
+def source_of(target):
+    """(file, first line) of a receiver's code; the file relative to the project or to sys.path."""
+    function = getattr(target, "__func__", target)
+    code = getattr(function, "__code__", None)
+    if code is None:  # a callable object: its class's __call__
+        code = getattr(type(target).__call__, "__code__", None)
+    if code is None:
+        return "", None
+    return short_path(code.co_filename), code.co_firstlineno
+
+
+def short_path(filename):
+    path = Path(filename)
+    roots = sorted(
+        {Path(entry) for entry in sys.path if entry}, key=lambda p: -len(p.parts)
+    )
+    for root in [Path(settings.BASE_DIR), *roots]:
+        if path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    return filename
+
+
+def first_line(docstring):
+    return docstring.strip().splitlines()[0] if docstring else ""

@@ -1,0 +1,29 @@
+"""The marker the project's receivers carry to say where their work goes.
+
+The core app connects no receiver of its own here; `manage.py signals` reads
+the marker, and docs/signals.md shows it in the "defers" column.
+"""
+
+COMMIT = "commit"
+TASK = "task"
+
+
+def defers(*where):
+    """Mark a receiver that hands its work on: "commit" (transaction.on_commit), "task" (a worker).
+
+    A label for readers and for `manage.py signals`; it changes nothing at run
+    time. Put it under `@receiver(...)`:
+
+        @receiver(post_save, sender="shop.Order", dispatch_uid="shop.send_receipt")
+        @defers("commit")
+        def send_receipt(sender, instance, created, raw, **kwargs): ...
+    """
+    unknown = set(where) - {COMMIT, TASK}
+    if not where or unknown:
+        raise ValueError(f"defers() takes {COMMIT!r} and/or {TASK!r}, not {where!r}")
+
+    def mark(receiver):
+        receiver.defers = where
+        return receiver
+
+    return mark

@@ -1,0 +1,395 @@
+import re
+from io import BytesIO
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.test import Client
+from PIL import Image
+
+from ...audit.models import AuditEvent
+from ..models import Profile, User
+from ..validators import AVATAR_MAX_BYTES
+from .factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"  # UserFactory's
+
+
+def signup_data(**overrides):
+    data = {
+        "username": "ada",
+        "email": "ada@example.com",
+        "password1": "analytical-engine-1843",
+        "password2": "analytical-engine-1843",
+    }
+    return data | overrides
+
+
+def signed_in_user(client):
+    return client.session.get(SESSION_KEY)
+
+
+def png(name="avatar.png", size=(8, 8)):
+    content = BytesIO()
+    Image.new("RGB", size, "teal").save(content, "PNG")
+    return SimpleUploadedFile(name, content.getvalue(), content_type="image/png")
+
+
+@pytest.mark.parametrize(
+    ("url", "fields"),
+    [
+        ("/accounts/signup/", ["username", "email", "password1", "password2"]),
+        ("/accounts/login/", ["username", "password"]),
+        ("/accounts/password_reset/", ["email"]),
+    ],
+)
+def test_public_form_pages_have_labelled_fields_and_a_csrf_token(client, url, fields):
+    response = client.get(url)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="csrfmiddlewaretoken"' in html
+    for field in fields:
+        assert f'<label for="id_{field}"' in html
+
+
+def test_signup_creates_the_user_logs_in_and_shows_the_profile(
+    client, outbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/signup/", signup_data(), follow=True)
+
+    user = User.objects.get(username="ada")
+    assert response.redirect_chain == [("/accounts/profile/", 302)]
+    assert signed_in_user(client) == str(user.pk)
+    assert user.email == "ada@example.com"
+    assert user.check_password("analytical-engine-1843")
+    assert Profile.objects.filter(user=user).count() == 1
+    assert "Welcome, ada!" in response.content.decode()
+    assert [email.to for email in outbox] == [["ada@example.com"]]
+
+
+def test_signup_refuses_an_email_already_used_in_another_case(client):
+    UserFactory(username="first", email="ada@example.com")
+
+    response = client.post("/accounts/signup/", signup_data(email="ADA@Example.COM"))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"] == [
+        "An account with this email address already exists."
+    ]
+    assert 'id="id_email_error"' in response.content.decode()
+    assert not User.objects.filter(username="ada").exists()
+    assert signed_in_user(client) is None
+
+
+def test_signup_through_the_page_sends_user_signed_up_with_the_request(client):
+    client.post(
+        "/accounts/signup/", signup_data(), headers={"user-agent": "Test browser"}
+    )
+
+    # The audit app's receiver of user_signed_up records what only a request knows.
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SIGNED_UP)
+    assert event.actor == User.objects.get(username="ada")
+    assert event.ip_address == "127.0.0.1"
+    assert event.user_agent == "Test browser"
+
+
+def test_the_database_refuses_a_second_email_in_another_case(user):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create_user("copycat", user.email.upper(), "pass-1234")
+
+
+def test_users_without_email_do_not_conflict():
+    User.objects.create_user("first", "", "pass-1234")
+    User.objects.create_user("second", "", "pass-1234")
+
+    assert User.objects.filter(email="").count() == 2
+
+
+def test_signup_refuses_a_username_already_used_in_another_case(client):
+    UserFactory(username="Ada")
+
+    response = client.post("/accounts/signup/", signup_data(username="ada"))
+
+    assert response.status_code == 200
+    assert "username" in response.context["form"].errors
+    assert User.objects.filter(username__iexact="ada").count() == 1
+
+
+def test_signup_refuses_passwords_that_differ(client):
+    response = client.post("/accounts/signup/", signup_data(password2="other-1843"))
+
+    assert response.status_code == 200
+    assert "password2" in response.context["form"].errors
+    assert not User.objects.exists()
+
+
+def test_signup_requires_an_email(client):
+    response = client.post("/accounts/signup/", signup_data(email=""))
+
+    assert "email" in response.context["form"].errors
+    assert not User.objects.exists()
+
+
+def test_signup_sends_a_signed_in_user_to_the_profile(client, user):
+    client.force_login(user)
+
+    response = client.get("/accounts/signup/")
+
+    assert response.status_code == 302
+    assert response.url == "/accounts/profile/"
+
+
+def test_login_with_the_right_password_goes_home(client, user):
+    response = client.post(
+        "/accounts/login/", {"username": user.username, "password": PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert response.url == "/"
+    assert signed_in_user(client) == str(user.pk)
+
+
+def test_login_refuses_a_wrong_password(client, user):
+    response = client.post(
+        "/accounts/login/", {"username": user.username, "password": "wrong"}
+    )
+
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    assert signed_in_user(client) is None
+
+
+def test_logout_refuses_get(client, user):
+    client.force_login(user)
+
+    response = client.get("/accounts/logout/")
+
+    assert response.status_code == 405
+    assert signed_in_user(client) == str(user.pk)
+
+
+def test_logout_by_post_signs_out_and_says_so(client, user):
+    client.force_login(user)
+
+    response = client.post("/accounts/logout/", follow=True)
+
+    assert response.redirect_chain == [("/", 302)]
+    assert signed_in_user(client) is None
+    assert "You are logged out." in response.content.decode()
+
+
+def test_logout_without_csrf_token_is_refused(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+
+    response = client.post("/accounts/logout/")
+
+    assert response.status_code == 403
+    assert signed_in_user(client) == str(user.pk)
+
+
+def test_profile_requires_login(client):
+    response = client.get("/accounts/profile/")
+
+    assert response.status_code == 302
+    assert response.url == "/accounts/login/?next=/accounts/profile/"
+
+
+def test_profile_shows_the_signed_in_users_own_profile(client):
+    ada = UserFactory(username="ada")
+    Profile.objects.filter(user=ada).update(display_name="Ada Lovelace")
+    grace = UserFactory(username="grace")
+    Profile.objects.filter(user=grace).update(display_name="Grace Hopper")
+    client.force_login(ada)
+
+    response = client.get("/accounts/profile/")
+
+    html = response.content.decode()
+    assert response.context["profile"] == ada.profile
+    assert "Ada Lovelace" in html
+    assert "Grace Hopper" not in html
+    assert 'name="csrfmiddlewaretoken"' in html
+
+
+def test_profile_has_no_url_with_an_id_to_guess(client, user):
+    other = UserFactory()
+    client.force_login(user)
+
+    for url in (
+        f"/accounts/profile/{other.pk}/",
+        f"/accounts/profile/{other.username}/",
+    ):
+        assert client.get(url).status_code == 404
+
+
+def test_editing_the_profile_saves_it_and_says_so(client, user):
+    client.force_login(user)
+
+    response = client.post(
+        "/accounts/profile/",
+        {
+            "display_name": "Ada Lovelace",
+            "bio": "Wrote the first program.",
+            "location": "London",
+            "website": "https://example.com/ada",
+        },
+        follow=True,
+    )
+
+    assert response.redirect_chain == [("/accounts/profile/", 302)]
+    assert "Your profile is saved." in response.content.decode()
+    profile = Profile.objects.get(user=user)
+    assert profile.display_name == "Ada Lovelace"
+    assert profile.location == "London"
+    assert profile.website == "https://example.com/ada"
+
+
+def test_posting_another_users_ids_changes_only_your_own_profile(client, user):
+    other = UserFactory()
+    Profile.objects.filter(user=other).update(display_name="Untouched")
+    client.force_login(user)
+
+    client.post(
+        "/accounts/profile/",
+        {
+            "display_name": "Mallory",
+            "user": other.pk,
+            "user_id": other.pk,
+            "id": other.profile.pk,
+            "pk": other.profile.pk,
+        },
+    )
+
+    assert Profile.objects.get(user=user).display_name == "Mallory"
+    assert Profile.objects.get(user=other).display_name == "Untouched"
+    assert Profile.objects.filter(user=user).count() == 1
+
+
+def test_profile_errors_are_shown_next_to_the_field(client, user):
+    client.force_login(user)
+
+    response = client.post("/accounts/profile/", {"website": "not a url"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="id_website_error"' in html
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="id_website"', html)
+    assert 'role="alert"' in html
+    assert Profile.objects.get(user=user).website == ""
+
+
+def test_profile_page_creates_a_missing_profile(client, user):
+    Profile.objects.filter(user=user).delete()
+    client.force_login(user)
+
+    response = client.get("/accounts/profile/")
+
+    assert response.status_code == 200
+    assert Profile.objects.filter(user=user).count() == 1
+
+
+def test_password_change_takes_the_new_password(client, user):
+    client.force_login(user)
+
+    response = client.post(
+        "/accounts/password_change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-brand-new-secret",
+            "new_password2": "a-brand-new-secret",
+        },
+        follow=True,
+    )
+
+    assert response.redirect_chain == [("/accounts/password_change/done/", 302)]
+    user.refresh_from_db()
+    assert user.check_password("a-brand-new-secret")
+
+
+def test_password_reset_emails_a_link_that_sets_a_new_password(client, user, outbox):
+    response = client.post("/accounts/password_reset/", {"email": user.email})
+
+    assert response.status_code == 302
+    assert len(outbox) == 1
+    assert outbox[0].to == [user.email]
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", outbox[0].body)[1]
+
+    set_password_page = client.get(link, follow=True)
+    assert set_password_page.context["validlink"] is True
+    response = client.post(
+        set_password_page.redirect_chain[-1][0],
+        {
+            "new_password1": "reset-and-remembered",
+            "new_password2": "reset-and-remembered",
+        },
+        follow=True,
+    )
+
+    assert response.redirect_chain == [("/accounts/reset/done/", 302)]
+    user.refresh_from_db()
+    assert user.check_password("reset-and-remembered")
+
+
+def test_uploading_an_avatar_stores_it_and_shows_it(client, user):
+    client.force_login(user)
+
+    response = client.post(
+        "/accounts/profile/", {"display_name": "Ada", "avatar": png()}, follow=True
+    )
+
+    profile = Profile.objects.get(user=user)
+    assert response.redirect_chain == [("/accounts/profile/", 302)]
+    assert profile.avatar.name.startswith("avatars/avatar")
+    assert profile.avatar.storage.exists(profile.avatar.name)
+    assert f'src="{profile.avatar.url}"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("upload", "error"),
+    [
+        (
+            SimpleUploadedFile("avatar.png", b"not an image", content_type="image/png"),
+            "Upload a valid image.",
+        ),
+        (png("avatar.bmp"), "File extension “bmp” is not allowed."),
+    ],
+    ids=["not-an-image", "wrong-extension"],
+)
+def test_an_invalid_avatar_is_refused_next_to_the_field(client, user, upload, error):
+    client.force_login(user)
+
+    response = client.post("/accounts/profile/", {"avatar": upload})
+
+    assert response.status_code == 200
+    assert error in " ".join(response.context["form"].errors["avatar"])
+    assert 'id="id_avatar_error"' in response.content.decode()
+    assert not Profile.objects.get(user=user).avatar
+
+
+def test_an_avatar_over_the_size_limit_is_refused(client, user):
+    client.force_login(user)
+    # A valid image, made too big by bytes after its end that readers ignore.
+    image = png().read() + bytes(AVATAR_MAX_BYTES)
+    too_big = SimpleUploadedFile("avatar.png", image, content_type="image/png")
+
+    response = client.post("/accounts/profile/", {"avatar": too_big})
+
+    assert response.status_code == 200
+    assert "the largest allowed is 2.0" in " ".join(
+        response.context["form"].errors["avatar"]
+    )
+    assert not Profile.objects.get(user=user).avatar
+
+
+def test_clearing_the_avatar_empties_the_field(client, user):
+    client.force_login(user)
+    client.post("/accounts/profile/", {"avatar": png()})
+
+    client.post("/accounts/profile/", {"avatar-clear": "on"})
+
+    assert not Profile.objects.get(user=user).avatar
