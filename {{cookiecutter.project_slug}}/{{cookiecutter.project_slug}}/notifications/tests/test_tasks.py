@@ -28,13 +28,20 @@ def signup(username="ada"):
     )
 
 
-@contextmanager
-def broker(url):
-    """Send tasks to the broker at `url` instead of running them in the test."""
-    app = TestApp(broker=url)
-    with setup_default_app(app):
-        app.set_current()
-        yield app
+@pytest.fixture
+def broker(monkeypatch):
+    """`with broker(url):` sends tasks to that broker instead of running them."""
+    # Celery prefers CELERY_BROKER_URL from the environment to its configuration.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+
+    @contextmanager
+    def use(url):
+        app = TestApp(broker=url)
+        with setup_default_app(app):
+            app.set_current()
+            yield app
+
+    return use
 
 
 def closed_port():
@@ -45,7 +52,7 @@ def closed_port():
 
 
 @pytest.fixture
-def queued():
+def queued(broker):
     """Queue tasks in memory; the fixture takes them out: [(task name, args)]."""
     with (
         broker("memory://localhost/") as app,
@@ -92,7 +99,9 @@ def test_a_rolled_back_signup_queues_nothing(queued):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_broker_down_keeps_the_signup_and_logs_the_notification(caplog, outbox):
+def test_broker_down_keeps_the_signup_and_logs_the_notification(
+    broker, caplog, outbox
+):
     with broker(f"redis://127.0.0.1:{closed_port()}/0"):
         user = signup()
 
