@@ -99,9 +99,7 @@ def test_a_rolled_back_signup_queues_nothing(queued):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_broker_down_keeps_the_signup_and_logs_the_notification(
-    broker, caplog, outbox
-):
+def test_broker_down_keeps_the_signup_and_logs_the_notification(broker, caplog, outbox):
     with broker(f"redis://127.0.0.1:{closed_port()}/0"):
         user = signup()
 
