@@ -97,6 +97,21 @@ if keys:
 """
 
 
+# Runs with the projects' Python (psycopg): "create" (afresh) or "drop" a database.
+POSTGRES = """
+import sys
+from urllib.parse import urlsplit, urlunsplit
+import psycopg
+from psycopg import sql
+action, url = sys.argv[1], urlsplit(sys.argv[2])
+name = sql.Identifier(url.path.lstrip("/"))
+with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as c:
+    c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+    if action == "create":
+        c.execute(sql.SQL("CREATE DATABASE {}").format(name))
+"""
+
+
 def default_python():
     venvs = sorted(
         (TEMPLATE / "build").glob("project-venv-*/bin/python"),
@@ -191,7 +206,7 @@ def main():
             path = render(tmp / use_celery, use_celery, args.database)
             project = Project(path, args.python, env)
             if database_url:
-                project.run("-c", CREATE_DATABASE, database_url)
+                project.run("-c", POSTGRES, "create", database_url)
             project.run("manage.py", "migrate", "--no-input")
             projects[use_celery] = project
 
@@ -210,7 +225,7 @@ def main():
             celery.run("-c", DELETE_KEYS, broker_url, key_prefix)
             if args.database == "postgresql":
                 for project in projects.values():
-                    project.run("-c", DROP_DATABASE, project.env["DATABASE_URL"])
+                    project.run("-c", POSTGRES, "drop", project.env["DATABASE_URL"])
 
     report(results, args, throughput)
 
@@ -273,21 +288,6 @@ def report(results, args, throughput):
     if share > TARGET:
         sys.exit(f"share {share:.4f} is above the target {TARGET}")
 
-
-CREATE_DATABASE = """
-import sys
-from urllib.parse import urlsplit, urlunsplit
-import psycopg
-from psycopg import sql
-url = urlsplit(sys.argv[1])
-with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as c:
-    name = url.path.lstrip("/")
-    c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-"""
-DROP_DATABASE = CREATE_DATABASE.replace(
-    '    c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))\n', ""
-)
 
 if __name__ == "__main__":
     main()
