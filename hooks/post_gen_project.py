@@ -7,11 +7,20 @@ from pathlib import Path
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 LICENSE = ANSWERS["open_source_license"]
+SLUG = ANSWERS["project_slug"]
 
 # Files that belong to one option: (is the option on?, its paths).
 # Jinja conditionals are kept for a few lines inside shared files only.
 OPTION_PATHS = [
     (LICENSE != "Not open source", ["LICENSE"]),
+    (
+        ANSWERS["use_celery"],
+        [
+            "config/celery.py",
+            f"{SLUG}/notifications/tasks.py",
+            f"{SLUG}/notifications/tests/test_tasks.py",
+        ],
+    ),
 ]
 
 for enabled, paths in OPTION_PATHS:
@@ -39,4 +48,9 @@ Next steps:
     python manage.py createsuperuser
     python manage.py runserver
     pytest
+""")
+if ANSWERS["use_celery"]:
+    print("""Side effects run on Celery workers: with Redis on localhost:6379, also run
+    celery -A config worker
+    celery -A config beat
 """)

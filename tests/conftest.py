@@ -38,14 +38,6 @@ IN_CI = os.environ.get("CI") == "true"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 
-# Flipped by issue 3 "Celery offloading", together with the expectations
-# that the tests skip until then.
-CELERY_LANDED = False
-CELERY_PENDING = (
-    "use_celery=yes renders the same project as use_celery=no "
-    "until issue 3 'Celery offloading' lands"
-)
-
 COMMAND_TIMEOUT = 600
 
 

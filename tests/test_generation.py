@@ -4,12 +4,11 @@ Tests of one combination share one rendered project (rendered once per xdist
 worker, `--dist loadgroup` keeps a combination on one worker).
 """
 
+import json
 import tomllib
 
 import pytest
 from conftest import (
-    CELERY_LANDED,
-    CELERY_PENDING,
     DEFAULT_DATABASE_URL,
     combination_params,
     create_venv,
@@ -154,18 +153,79 @@ def test_production_settings_pass_check_deploy(project, tmp_path):
     )
 
 
-def test_celery_app_is_rendered_only_with_use_celery(project):
-    celery_app = project.path / "config" / "celery.py"
-    data = tomllib.loads((project.path / "pyproject.toml").read_text(encoding="utf-8"))
-    dependencies = " ".join(data["project"]["dependencies"]).lower()
-    if project.celery == "no":
-        assert not celery_app.exists()
-        assert "celery" not in dependencies
+def test_celery_is_in_the_project_only_with_use_celery(baked, combination):
+    """With use_celery=no, not one "celery" anywhere: no module, dependency, setting or doc line."""
+    root = baked.project_path
+    mentions = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in baked.rendered_files
+        for number, line in enumerate(
+            path.read_bytes().decode(errors="replace").splitlines(), 1
+        )
+        if "celery" in line.lower()
+    ] + [
+        f"{path.relative_to(root)}: in the file name"
+        for path in baked.rendered_files
+        if "celery" in str(path.relative_to(root)).lower()
+    ]
+    if combination[1] == "no":
+        assert mentions == []
         return
-    if not CELERY_LANDED:
-        pytest.skip(CELERY_PENDING)
-    assert celery_app.is_file()
-    assert "celery" in dependencies
+    slug = root.name
+    for celery_file in (
+        "config/celery.py",
+        f"{slug}/notifications/tasks.py",
+        f"{slug}/notifications/tests/test_tasks.py",
+    ):
+        assert (root / celery_file).is_file(), celery_file
+    data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "celery[redis]>=5.6" in data["project"]["dependencies"]
+
+
+# Loads the Celery app the way `celery -A config` does, and prints what
+# workers and beat would see.
+CELERY_APP = """
+import json
+from config import celery_app as app
+app.loader.import_default_modules()
+print(json.dumps({
+    "tasks": sorted(name for name in app.tasks if name.startswith("notifications.")),
+    "beat": sorted(entry["task"] for entry in app.conf.beat_schedule.values()),
+    "eager": app.conf.task_always_eager,
+    "acks_late": app.conf.task_acks_late,
+    "reject_on_worker_lost": app.conf.task_reject_on_worker_lost,
+    "prefetch": app.conf.worker_prefetch_multiplier,
+}))
+"""
+
+
+@pytest.mark.parametrize(
+    "settings", ["config.settings.local", "config.settings.production"]
+)
+@pytest.mark.parametrize(
+    "combination",
+    [param for param in combination_params() if param.values[0][1] == "yes"],
+)
+def test_celery_app_loads_from_the_project_root_and_never_runs_eagerly(
+    project, settings
+):
+    result = project.py(
+        "-c",
+        CELERY_APP,
+        env={
+            "DJANGO_SETTINGS_MODULE": settings,
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "DJANGO_ALLOWED_HOSTS": "example.com",
+        },
+    )
+    assert json.loads(result.stdout) == {
+        "tasks": ["notifications.deliver", "notifications.sweep_unsent"],
+        "beat": ["notifications.sweep_unsent"],
+        "eager": False,
+        "acks_late": True,
+        "reject_on_worker_lost": True,
+        "prefetch": 1,
+    }
 
 
 def test_env_file_holds_a_fresh_secret_key_per_render(cookies):

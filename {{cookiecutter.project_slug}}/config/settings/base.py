@@ -136,3 +136,41 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
 }
+
+# Notifications (notifications/services.py). A delivery holds its claim on a
+# row this many seconds; past that, the row counts as abandoned (its worker
+# died) and another delivery may take it. Keep it above the slowest send.
+NOTIFICATIONS_CLAIM_TIMEOUT = env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=300)
+{%- if cookiecutter.use_celery %}
+
+# Celery (config/celery.py): workers run the side effects that receivers queue
+# after commit. The task options are in each tasks.py; these apply to all.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://localhost:6379/0")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis gives a task whose worker died to another worker after this many
+    # seconds without an ack; keep it above NOTIFICATIONS_CLAIM_TIMEOUT.
+    "visibility_timeout": 3600,
+    # With the broker unreachable, a signup waits seconds, not forever.
+    "socket_connect_timeout": 5,
+    "socket_timeout": 5,
+    # Overrides as JSON, e.g. {"visibility_timeout": 600}.
+    **env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={}),
+}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "sweep-unsent-notifications": {
+        "task": "notifications.sweep_unsent",
+        "schedule": env.float("NOTIFICATIONS_SWEEP_INTERVAL", default=60),
+    },
+}
+# The sweep queues again a notification still unsent this many seconds after
+# its creation, then waits twice as long after each attempt, up to a limit.
+NOTIFICATIONS_SWEEP_GRACE = env.int("NOTIFICATIONS_SWEEP_GRACE", default=300)
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10)
+{%- endif %}

@@ -16,3 +16,11 @@ STORAGES = {
 }
 # The guard's own tests switch it on; everywhere else receivers run unwrapped.
 SIGNALS_SLOW_RECEIVER_GUARD = False
+{%- if cookiecutter.use_celery %}
+
+# Tasks run in the test process when queued: no broker, no worker. Errors are
+# not propagated to the caller, so a task's retries run as they would on a
+# worker (with True, the first retry would raise Retry in the caller instead).
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = False
+{%- endif %}

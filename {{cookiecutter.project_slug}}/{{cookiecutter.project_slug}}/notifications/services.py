@@ -1,5 +1,6 @@
 """Delivery of outbox rows. Safe to call any number of times for the same row."""
 
+import enum
 import logging
 from datetime import timedelta
 
@@ -13,8 +14,26 @@ from .models import Notification
 
 logger = logging.getLogger(__name__)
 
-# A claim older than this belongs to a delivery that died; it may be retried.
-CLAIM_TIMEOUT = timedelta(minutes=5)
+
+class Outcome(enum.StrEnum):
+    """What one call of deliver() did."""
+
+    SENT = "sent"  # this call sent it
+    SKIPPED = "skipped"  # already sent, or the row is gone
+    BUSY = "busy"  # another delivery holds the claim
+    FAILED = "failed"  # sending raised; recorded on the row, claim released
+
+
+def claimable(now):
+    """The unsent notifications that no live delivery holds at `now`.
+
+    A claim older than NOTIFICATIONS_CLAIM_TIMEOUT seconds belongs to a
+    delivery that died (a killed worker, a lost connection): it can be taken over.
+    """
+    expired = now - timedelta(seconds=settings.NOTIFICATIONS_CLAIM_TIMEOUT)
+    return Notification.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=expired), sent_at__isnull=True
+    )
 
 
 def claim(notification_id):
@@ -24,12 +43,8 @@ def claim(notification_id):
     racing for the same row cannot both win.
     """
     now = timezone.now()
-    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
-    return bool(
-        Notification.objects.filter(
-            Q(pk=notification_id, sent_at__isnull=True) & free
-        ).update(claimed_at=now, attempts=F("attempts") + 1)
-    )
+    claimed = claimable(now).filter(pk=notification_id)
+    return bool(claimed.update(claimed_at=now, attempts=F("attempts") + 1))
 
 
 def send(notification):
@@ -45,13 +60,15 @@ def send(notification):
 
 
 def deliver(notification_id):
-    """Send a notification unless it was already sent; return True if this call sent it.
+    """Send a notification unless it is sent or being sent, and say what happened.
 
-    A failure is recorded on the row (attempts, last_error) and logged, never
-    raised: the change that queued the notification has already committed.
+    A send failure is recorded on the row (attempts, last_error), logged, and
+    returned as Outcome.FAILED, never raised: the change that queued the
+    notification has already committed.
     """
     if not claim(notification_id):
-        return False
+        unsent = Notification.objects.filter(pk=notification_id, sent_at__isnull=True)
+        return Outcome.BUSY if unsent.exists() else Outcome.SKIPPED
     notification = Notification.objects.select_related("user").get(pk=notification_id)
     try:
         send(notification)
@@ -60,8 +77,8 @@ def deliver(notification_id):
         Notification.objects.filter(pk=notification_id).update(
             claimed_at=None, last_error=f"{type(error).__name__}: {error}"
         )
-        return False
+        return Outcome.FAILED
     Notification.objects.filter(pk=notification_id).update(
         sent_at=timezone.now(), claimed_at=None, last_error=""
     )
-    return True
+    return Outcome.SENT

@@ -13,7 +13,11 @@ from django.dispatch import receiver
 
 from ..core.signals import defers
 from .models import Notification
+{%- if cookiecutter.use_celery %}
+from .tasks import enqueue_delivery
+{%- else %}
 from .services import deliver
+{%- endif %}
 
 
 @receiver(
@@ -21,7 +25,7 @@ from .services import deliver
     sender=settings.AUTH_USER_MODEL,
     dispatch_uid="notifications.queue_welcome",
 )
-@defers("commit")
+@defers("commit"{% if cookiecutter.use_celery %}, "task"{% endif %})
 def queue_welcome(sender, instance, created, raw, using, **kwargs):
     """Put the welcome email in the outbox, and deliver it once the signup commits.
 
@@ -33,4 +37,9 @@ def queue_welcome(sender, instance, created, raw, using, **kwargs):
     notification = Notification.objects.using(using).create(
         user=instance, kind=Notification.Kind.WELCOME
     )
+{%- if cookiecutter.use_celery %}
+    # A worker sends it (tasks.py); a broker error is logged, never raised.
+    transaction.on_commit(partial(enqueue_delivery, notification.pk), using=using)
+{%- else %}
     transaction.on_commit(partial(deliver, notification.pk), using=using)
+{%- endif %}

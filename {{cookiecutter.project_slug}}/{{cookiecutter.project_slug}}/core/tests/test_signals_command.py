@@ -114,7 +114,7 @@ def test_lists_the_project_receivers_and_djangos():
     rows = listing()
 
     welcome = rows[f"{PROJECT}.notifications.signals.queue_welcome"]
-    assert welcome["defers"] == ["commit"]
+    assert welcome["defers"] == ["commit"{% if cookiecutter.use_celery %}, "task"{% endif %}]
     assert welcome["dispatch_uid"] == "notifications.queue_welcome"
     last_login = rows["django.contrib.auth.models.update_last_login"]
     assert last_login["signal"] == "user_logged_in"

@@ -8,7 +8,7 @@ from ...users.models import User
 from ...users.services import sign_up
 from ...users.tests.factories import UserFactory
 from ..models import Notification
-from ..services import claim, deliver
+from ..services import Outcome, claim, deliver
 
 
 def signup(username="ada"):
@@ -72,8 +72,8 @@ def test_delivering_twice_sends_one_email(outbox, django_capture_on_commit_callb
         user = signup()
     notification = Notification.objects.get(user=user)
 
-    assert deliver(notification.pk) is True
-    assert deliver(notification.pk) is False
+    assert deliver(notification.pk) == Outcome.SENT
+    assert deliver(notification.pk) == Outcome.SKIPPED
     assert len(outbox) == 1
 
 
@@ -94,30 +94,55 @@ def test_a_stale_claim_can_be_retried(outbox, django_capture_on_commit_callbacks
     an_hour_ago = timezone.now() - timedelta(hours=1)
     Notification.objects.filter(pk=notification.pk).update(claimed_at=an_hour_ago)
 
-    assert deliver(notification.pk) is True
+    assert deliver(notification.pk) == Outcome.SENT
     assert len(outbox) == 1
 
 
+@pytest.mark.django_db
+def test_a_live_claim_makes_a_second_delivery_wait(outbox, user):
+    notification = Notification.objects.get(user=user)
+    Notification.objects.filter(pk=notification.pk).update(sent_at=None)
+    assert claim(notification.pk) is True
+
+    assert deliver(notification.pk) == Outcome.BUSY
+    assert outbox == []
+
+
 @pytest.mark.django_db(transaction=True)
-def test_failed_delivery_is_recorded_and_the_signup_survives(
-    outbox, broken_email, settings
-):
+def test_a_failed_send_never_breaks_the_signup(outbox, broken_email):
     user = signup()
 
     assert User.objects.filter(pk=user.pk).exists()
     notification = Notification.objects.get(user=user)
     assert notification.sent_at is None
     assert notification.claimed_at is None
-    assert notification.attempts == 1
     assert "mail server is down" in notification.last_error
+    assert outbox == []
+
+
+@pytest.mark.django_db
+def test_a_failed_send_is_recorded_and_can_be_retried(
+    outbox, broken_email, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        user = signup()
+    notification = Notification.objects.get(user=user)
+
+    assert deliver(notification.pk) == Outcome.FAILED
+    notification.refresh_from_db()
+    assert notification.sent_at is None
+    assert notification.claimed_at is None
+    assert notification.attempts == 1
+    assert notification.last_error == "ConnectionRefusedError: mail server is down"
 
     settings.MAILERS = {
         "default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     }
-    assert deliver(notification.pk) is True
+    assert deliver(notification.pk) == Outcome.SENT
     notification.refresh_from_db()
     assert notification.attempts == 2
     assert notification.sent_at is not None
+    assert notification.last_error == ""
     assert len(outbox) == 1
 
 

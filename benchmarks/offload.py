@@ -1,0 +1,293 @@
+"""What a signup still pays for its welcome email: sent inline, or handed to Celery.
+
+Renders the template twice (use_celery=no and yes), gives the welcome email a
+simulated slow send (tests/support/slow_email.py, chosen with
+DJANGO_EMAIL_BACKEND), and times N signups in each project: a
+`create_user` in its own transaction, through commit and the on-commit
+callbacks, as a view does. Three variants:
+
+- inline: without Celery, the email goes out after commit, in the request;
+- celery: the on-commit callback only queues the task on Redis;
+- floor: the welcome receiver disconnected, the cost of the signup alone.
+
+The share of the email's cost the signup still pays with Celery is
+(celery - floor) / (inline - floor), on medians; the target is <= 0.02.
+Then, end to end: the time for 1,000 signups until every welcome is sent by
+one worker with 2 processes.
+
+    .venv/bin/python benchmarks/offload.py [--signups 200] [--throughput 1000]
+
+Needs Redis (CELERY_BROKER_URL, default redis://127.0.0.1:6379/0), and a
+Python with the projects' dependencies (--python; default: the shared
+virtualenv `make test` builds in build/). Passwords are left out: hashing
+one costs the same in every variant and would only add noise.
+"""
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parent.parent
+SUPPORT = TEMPLATE / "tests" / "support"
+TARGET = 0.02
+DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
+
+# Runs in a rendered project: times `count` signups, prints their latencies.
+SIGNUPS = """
+import json, sys, time, django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models.signals import post_save
+
+variant, prefix, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+User = get_user_model()
+if variant == "floor":
+    post_save.disconnect(sender=User, dispatch_uid="notifications.queue_welcome")
+
+def signup(name):
+    start = time.perf_counter()
+    with transaction.atomic():
+        User.objects.create_user(name, f"{name}@example.com")
+    return time.perf_counter() - start
+
+for n in range(10):  # warm up: connections, caches, the broker's
+    signup(f"{prefix}warmup{n}")
+print(json.dumps([signup(f"{prefix}{n}") for n in range(count)]))
+"""
+
+# Runs in a rendered project: signs up `count` users, waits until every
+# welcome is sent, prints the two durations.
+THROUGHPUT = """
+import json, sys, time, django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.apps import apps
+
+prefix, count = sys.argv[1], int(sys.argv[2])
+User = get_user_model()
+Notification = apps.get_model("notifications", "Notification")
+start = time.perf_counter()
+for n in range(count):
+    User.objects.create_user(f"{prefix}{n}", f"{prefix}{n}@example.com")
+signed_up = time.perf_counter() - start
+rows = Notification.objects.filter(user__username__startswith=prefix)
+while rows.filter(sent_at=None).exists() or rows.count() < count:
+    time.sleep(0.1)
+print(json.dumps({"signups": signed_up, "all_sent": time.perf_counter() - start}))
+"""
+
+DELETE_KEYS = """
+import sys, redis
+client = redis.Redis.from_url(sys.argv[1])
+keys = client.keys(sys.argv[2] + "*")
+if keys:
+    client.delete(*keys)
+"""
+
+
+# Runs with the projects' Python (psycopg): "create" (afresh) or "drop" a database.
+POSTGRES = """
+import sys
+from urllib.parse import urlsplit, urlunsplit
+import psycopg
+from psycopg import sql
+action, url = sys.argv[1], urlsplit(sys.argv[2])
+name = sql.Identifier(url.path.lstrip("/"))
+with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as c:
+    c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+    if action == "create":
+        c.execute(sql.SQL("CREATE DATABASE {}").format(name))
+"""
+
+
+def default_python():
+    venvs = sorted(
+        (TEMPLATE / "build").glob("project-venv-*/bin/python"),
+        key=lambda path: path.stat().st_mtime,
+    )
+    return str(venvs[-1]) if venvs else sys.executable
+
+
+def render(output, use_celery, database):
+    return Path(
+        cookiecutter(
+            str(TEMPLATE),
+            no_input=True,
+            output_dir=str(output),
+            extra_context={"use_celery": use_celery, "database": database},
+        )
+    )
+
+
+class Project:
+    def __init__(self, path, python, env):
+        self.path, self.python, self.env = path, python, env
+
+    def run(self, *args):
+        result = subprocess.run(
+            [self.python, *map(str, args)],
+            cwd=self.path,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode:
+            sys.exit(f"{args[:2]} failed in {self.path}:\n{result.stderr}")
+        return result.stdout
+
+    def signups(self, variant, count):
+        prefix = f"{variant}{uuid.uuid4().hex[:6]}_"
+        return json.loads(self.run("-c", SIGNUPS, variant, prefix, count))
+
+
+def environment(mail, delay, broker_url, key_prefix, database_url):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "CELERY_", "DATABASE_URL", "PYTHON"))
+    }
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "False",
+        "DJANGO_EMAIL_BACKEND": "slow_email.SlowEmailBackend",
+        "DJANGO_EMAIL_OPTIONS": json.dumps({"file_path": str(mail), "delay": delay}),
+        "PYTHONPATH": str(SUPPORT),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps({"global_keyprefix": key_prefix}),
+    }
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def milliseconds(latencies):
+    ordered = sorted(latencies)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
+    return statistics.median(ordered) * 1000, p95 * 1000
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--signups", type=int, default=200)
+    parser.add_argument("--throughput", type=int, default=1000, help="0 to skip")
+    parser.add_argument("--delay", type=float, default=0.2, help="seconds per email")
+    parser.add_argument(
+        "--database", choices=["sqlite", "postgresql"], default="sqlite"
+    )
+    parser.add_argument("--python", default=default_python())
+    args = parser.parse_args()
+    broker_url = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+    key_prefix = f"bench-{uuid.uuid4().hex[:8]}:"
+
+    with tempfile.TemporaryDirectory(prefix="offload-") as tmp:
+        tmp = Path(tmp)
+        projects = {}
+        for use_celery in ("no", "yes"):
+            database_url = None
+            if args.database == "postgresql":
+                server = urlsplit(os.environ.get("DATABASE_URL", DEFAULT_POSTGRES))
+                name = f"/bench_offload_{use_celery}"
+                database_url = urlunsplit(server._replace(path=name))
+            mail = tmp / f"mail-{use_celery}"
+            env = environment(mail, args.delay, broker_url, key_prefix, database_url)
+            path = render(tmp / use_celery, use_celery, args.database)
+            project = Project(path, args.python, env)
+            if database_url:
+                project.run("-c", POSTGRES, "create", database_url)
+            project.run("manage.py", "migrate", "--no-input")
+            projects[use_celery] = project
+
+        inline, celery = projects["no"], projects["yes"]
+        results = {}
+        try:
+            results["inline (no Celery)"] = inline.signups("inline", args.signups)
+            results["Celery (enqueue only)"] = celery.signups("celery", args.signups)
+            results["receiver disconnected (floor)"] = inline.signups(
+                "floor", args.signups
+            )
+            throughput = (
+                run_throughput(celery, args.throughput) if args.throughput else None
+            )
+        finally:
+            celery.run("-c", DELETE_KEYS, broker_url, key_prefix)
+            if args.database == "postgresql":
+                for project in projects.values():
+                    project.run("-c", POSTGRES, "drop", project.env["DATABASE_URL"])
+
+    report(results, args, throughput)
+
+
+def run_throughput(project, count):
+    """Sign up `count` users with one worker of 2 processes running; time until all sent."""
+    log = project.path / "worker.log"
+    with open(log, "wb") as out:
+        worker = subprocess.Popen(
+            [project.python, "-m", "celery", "-A", "config", "worker", "-c", "2",
+             "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "--loglevel=info"],
+            cwd=project.path, env=project.env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while b" ready." not in log.read_bytes():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"the worker did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+        prefix = f"tp{uuid.uuid4().hex[:6]}_"
+        durations = json.loads(project.run("-c", THROUGHPUT, prefix, count))
+        return durations | {"count": count}
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+
+
+def report(results, args, throughput):
+    rows = {name: milliseconds(latencies) for name, latencies in results.items()}
+    inline = rows["inline (no Celery)"]
+    celery = rows["Celery (enqueue only)"]
+    floor = rows["receiver disconnected (floor)"]
+    share = (celery[0] - floor[0]) / (inline[0] - floor[0])
+    share_p95 = (celery[1] - floor[1]) / (inline[1] - floor[1])
+    print(
+        f"\n{args.signups} signups per variant, {args.database}, "
+        f"simulated send {args.delay * 1000:.0f} ms\n"
+    )
+    print("| signup latency | median | p95 |")
+    print("| --- | ---: | ---: |")
+    for name, (median, p95) in rows.items():
+        print(f"| {name} | {median:.2f} ms | {p95:.2f} ms |")
+    print(
+        f"\nShare of the email's cost the signup still pays with Celery: "
+        f"{share:.4f} on medians, {share_p95:.4f} on p95 (target <= {TARGET})"
+    )
+    if throughput:
+        print(
+            f"\nThroughput: {throughput['count']} signups took "
+            f"{throughput['signups']:.1f} s; every welcome was sent after "
+            f"{throughput['all_sent']:.1f} s (one worker, 2 processes; the floor "
+            f"is {throughput['count'] * args.delay / 2:.0f} s of sending)"
+        )
+    if share > TARGET:
+        sys.exit(f"share {share:.4f} is above the target {TARGET}")
+
+
+if __name__ == "__main__":
+    main()

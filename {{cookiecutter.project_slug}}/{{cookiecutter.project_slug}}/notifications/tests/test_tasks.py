@@ -1,0 +1,189 @@
+"""The Celery side of delivery: what is queued and when, retries, the sweep.
+
+Test settings run tasks eagerly, in the test itself. The tests that look at
+the queue send the tasks to Celery's in-memory broker instead, or to a port
+where no broker listens.
+"""
+
+import socket
+from contextlib import contextmanager
+from datetime import timedelta
+from functools import partial
+
+import pytest
+from celery.contrib.testing.app import TestApp, setup_default_app
+from django.db import transaction
+from django.utils import timezone
+
+from ...users.models import User
+from ...users.services import sign_up
+from ...users.tests.factories import UserFactory
+from ..models import Notification
+from ..tasks import deliver_notification, sweep_unsent
+
+
+def signup(username="ada"):
+    return sign_up(
+        username=username, email=f"{username}@example.com", password="pass-1234"
+    )
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    """`with broker(url):` sends tasks to that broker instead of running them."""
+    # Celery prefers CELERY_BROKER_URL from the environment to its configuration.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+
+    @contextmanager
+    def use(url):
+        app = TestApp(broker=url)
+        with setup_default_app(app):
+            app.set_current()
+            yield app
+
+    return use
+
+
+def closed_port():
+    """A local TCP port where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def queued(broker):
+    """Queue tasks in memory; the fixture takes them out: [(task name, args)]."""
+    with (
+        broker("memory://localhost/") as app,
+        app.connection_for_read() as connection,
+        connection.SimpleQueue("celery") as queue,
+    ):
+        queue.clear()
+
+        def take_all():
+            messages = [queue.get(block=False) for _ in range(queue.qsize())]
+            for message in messages:
+                message.ack()
+            return [(m.headers["task"], m.decode()[0]) for m in messages]
+
+        yield take_all
+
+
+def welcome_of(user):
+    return Notification.objects.get(user=user, kind="welcome")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_delivery_is_queued_only_after_commit(queued, outbox):
+    with transaction.atomic():
+        user = signup()
+        assert queued() == []
+
+    assert queued() == [("notifications.deliver", [welcome_of(user).pk])]
+    assert outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_signup_queues_nothing(queued):
+    def signup_that_fails_later():
+        with transaction.atomic():
+            signup()
+            raise RuntimeError("the rest of the signup failed")
+
+    with pytest.raises(RuntimeError):
+        signup_that_fails_later()
+
+    assert queued() == []
+    assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_broker_down_keeps_the_signup_and_logs_the_notification(broker, caplog, outbox):
+    with broker(f"redis://127.0.0.1:{closed_port()}/0"):
+        user = signup()
+
+    assert User.objects.filter(pk=user.pk).exists()
+    notification = welcome_of(user)
+    assert notification.sent_at is None
+    assert notification.attempts == 0
+    assert f"Notification {notification.pk} was not queued" in caplog.text
+    assert outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_delivers_the_welcome_email(outbox):
+    user = signup()
+
+    assert welcome_of(user).sent_at is not None
+    assert len(outbox) == 1
+
+
+@pytest.mark.django_db
+def test_running_the_task_twice_sends_one_email(outbox, user):
+    notification = welcome_of(user)
+    Notification.objects.filter(pk=notification.pk).update(sent_at=None)
+
+    assert deliver_notification.delay(notification.pk).get() == "sent"
+    assert deliver_notification.delay(notification.pk).get() == "skipped"
+    assert len(outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_send_is_retried_then_left_to_the_sweep(outbox, broken_email):
+    user = signup()
+
+    notification = welcome_of(user)
+    assert notification.sent_at is None
+    assert notification.claimed_at is None
+    assert notification.attempts == deliver_notification.max_retries + 1
+    assert "mail server is down" in notification.last_error
+
+
+def unsent(username, *, age, attempts=0, claimed=None, sent=False, settings):
+    """An unsent welcome created `age` grace periods ago, as if its delivery was lost."""
+    now = timezone.now()
+    grace = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE)
+    claim_timeout = timedelta(seconds=settings.NOTIFICATIONS_CLAIM_TIMEOUT)
+    notification = welcome_of(UserFactory(username=username))
+    Notification.objects.filter(pk=notification.pk).update(
+        created_at=now - age * grace,
+        attempts=attempts,
+        claimed_at=None if claimed is None else now - claimed * claim_timeout,
+        sent_at=now if sent else None,
+    )
+    return notification.pk
+
+
+@pytest.mark.django_db
+def test_the_sweep_queues_what_is_unsent_after_its_grace_period(queued, settings):
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 5
+    row = partial(unsent, settings=settings)
+    due = [
+        row("lost", age=1.5),
+        row("failed_once_long_ago", age=2.5, attempts=1),
+        row("worker_died", age=4.5, attempts=2, claimed=2),
+        row("last_chance", age=17, attempts=4),
+    ]
+    not_due = [
+        row("new", age=0.5),
+        row("failed_once_recently", age=1.5, attempts=1),
+        row("being_sent", age=3, attempts=1, claimed=0.5),
+        row("out_of_attempts", age=100, attempts=5),
+        row("sent", age=3, sent=True),
+    ]
+    queued()
+
+    assert sweep_unsent() == len(due)
+    queued_ids = [args[0] for _, args in queued()]
+    assert sorted(queued_ids) == sorted(due)
+    assert set(queued_ids).isdisjoint(not_due)
+
+
+@pytest.mark.django_db
+def test_the_sweep_sends_a_lost_welcome(outbox, settings):
+    notification_id = unsent("lost", age=2, settings=settings)
+
+    assert sweep_unsent() == 1
+    assert Notification.objects.get(pk=notification_id).sent_at is not None
+    assert [message.to for message in outbox] == [["lost@example.com"]]
