@@ -44,6 +44,7 @@ Project created in {Path.cwd()}
 Next steps:
     cd {Path.cwd().name}
     python3 -m venv .venv && . .venv/bin/activate
+    python -m pip install --upgrade pip    # --group needs pip >= 25.1
     pip install --group dev -e .
     python manage.py migrate
     python manage.py createsuperuser

@@ -13,13 +13,14 @@ import zoneinfo
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 
-# Package names the generated project imports or defines: a slug equal to one
-# of them would shadow it.
-PROJECT_IMPORTS = {
-    "app_template", "audit", "celery", "config", "conftest", "core", "django",
-    "docs", "environ", "factory", "kombu", "manage", "notifications", "psycopg",
-    "pytest", "redis", "selenium", "static", "templates", "test", "tests",
-    "users", "whitenoise",
+# Names the generated project already uses: packages it imports or defines,
+# which the slug would shadow, and folders it keeps at its root (media/,
+# staticfiles/, build/), which the package would collide with.
+PROJECT_NAMES = {
+    "app_template", "audit", "build", "celery", "config", "conftest", "core",
+    "django", "docs", "environ", "factory", "kombu", "manage", "media",
+    "notifications", "psycopg", "pytest", "redis", "selenium", "static",
+    "staticfiles", "templates", "test", "tests", "users", "whitenoise",
 }  # fmt: skip
 
 
@@ -36,8 +37,8 @@ def problem(field, value):
             return "must be at most 40 characters"
         if keyword.iskeyword(value):
             return "is a Python keyword"
-        if value in sys.stdlib_module_names or value in PROJECT_IMPORTS:
-            return "would shadow a module the project imports"
+        if value in sys.stdlib_module_names or value in PROJECT_NAMES:
+            return "is a name the project already uses (a module or a folder)"
     if field == "project_name" and not value:
         return "must not be empty"
     if field == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+", value):

@@ -20,6 +20,7 @@ REFUSED_ANSWERS = [
     ("project_slug", "celery"),
     ("project_slug", "users"),
     ("project_slug", "os"),
+    ("project_slug", "media"),  # a folder the project keeps at its root
     ("email", "nobody"),
     ("timezone", "Mars/Olympus"),
 ]

@@ -32,8 +32,8 @@ from . import inventory
 logger = logging.getLogger(__name__)
 
 ADVICE = (
-    "move the work after commit (transaction.on_commit) or to a task, "
-    "so the request does not wait for it"
+    "move the work to a task so the request does not wait for it; "
+    "transaction.on_commit alone only keeps it from running for a rollback"
 )
 
 # The current request: {"path": ..., "timings": {receiver name: [seconds, calls]}}.

@@ -4,12 +4,12 @@ from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from ..notifications.models import Notification
 
 
-@require_GET
+@require_safe
 def home(request):
     """Tell the signed-in user what the signals did for them; invite others in."""
     context = {}
@@ -38,7 +38,7 @@ def count_audit_entries(user):
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """Answer 200 "ok" when the database answers; a failure gives a 500."""
     with connection.cursor() as cursor:

@@ -27,7 +27,7 @@ class User(AbstractUser):
         # trail, the welcome notification) would commit on their own. One
         # transaction makes the save and those rows all or nothing. Inside a
         # transaction already (services, the admin) it costs nothing; alone
-        # it adds a BEGIN and a COMMIT, but no query.
+        # it wraps the UPDATE in a BEGIN and a COMMIT.
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using, savepoint=False):
             super().save(**kwargs)

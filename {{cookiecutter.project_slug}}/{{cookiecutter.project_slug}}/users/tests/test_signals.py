@@ -6,7 +6,14 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
-from django.db.models.signals import post_save
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_init,
+    post_save,
+    pre_delete,
+    pre_save,
+)
 from django.test.utils import CaptureQueriesContext
 
 from .. import signals
@@ -15,6 +22,8 @@ from ..services import sign_up
 from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+PROJECT_PACKAGE = __name__.split(".")[0]
 
 
 def writes(queries):
@@ -73,12 +82,24 @@ def test_fixture_with_raw_saves_loads_without_integrity_error():
 
 
 def test_ready_twice_connects_nothing_twice():
-    for _ in range(2):
-        apps.get_app_config("users").ready()
-        apps.get_app_config("notifications").ready()
+    """ready() may run more than once (some test runners do it); it must not connect twice."""
+    signals_used = [
+        post_save,
+        pre_save,
+        post_delete,
+        pre_delete,
+        m2m_changed,
+        post_init,
+    ]
+    before = [len(signal.receivers) for signal in signals_used]
 
-    user = UserFactory()  # a second receiver would hit the one-to-one
+    for config in apps.get_app_configs():
+        if config.name.startswith(f"{PROJECT_PACKAGE}."):
+            config.ready()
+            config.ready()
 
+    assert [len(signal.receivers) for signal in signals_used] == before
+    user = UserFactory()  # a second create_profile would hit the one-to-one
     assert Profile.objects.filter(user=user).count() == 1
 
 

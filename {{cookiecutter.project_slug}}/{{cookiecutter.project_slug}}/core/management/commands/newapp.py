@@ -85,7 +85,7 @@ class Command(BaseCommand):
 
     def check_name(self, name, package):
         """Refuse a name that is not an identifier, is taken or shadows a module."""
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
             raise CommandError(
                 f'"{name}" is not a valid app name: use lowercase letters, digits '
                 "and _, starting with a letter."
