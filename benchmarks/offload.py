@@ -113,11 +113,16 @@ with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True
 
 
 def default_python():
+    """The newest shared project virtualenv (built by `make test`) that has Celery."""
     venvs = sorted(
-        (TEMPLATE / "build").glob("project-venv-*/bin/python"),
-        key=lambda path: path.stat().st_mtime,
+        (
+            venv
+            for venv in (TEMPLATE / "build").glob("project-venv-*")
+            if any(venv.glob("lib/python*/site-packages/celery"))
+        ),
+        key=lambda venv: venv.stat().st_mtime,
     )
-    return str(venvs[-1]) if venvs else sys.executable
+    return str(venvs[-1] / "bin" / "python") if venvs else sys.executable
 
 
 def render(output, use_celery, database):
