@@ -55,7 +55,7 @@ def remember_old_avatar(sender, instance, raw, using, update_fields, **kwargs):
     post_save, sender="users.Profile", dispatch_uid="users.remove_replaced_avatar"
 )
 @defers("commit")
-def remove_replaced_avatar(sender, instance, using, **kwargs):
+def remove_replaced_avatar(sender, instance, raw, using, **kwargs):
     """Delete a replaced avatar file once the save commits, so old files don't pile up.
 
     After commit, never before: a rollback leaves the row pointing at the old
@@ -63,7 +63,7 @@ def remove_replaced_avatar(sender, instance, using, **kwargs):
     on_commit runs at once, before the UPDATE that might still fail.
     """
     old_name = instance.__dict__.pop("_old_avatar", "")
-    if old_name and old_name != instance.avatar.name:
+    if not raw and old_name and old_name != instance.avatar.name:
         storage = instance.avatar.storage
         transaction.on_commit(
             partial(storage.delete, old_name), using=using, robust=True

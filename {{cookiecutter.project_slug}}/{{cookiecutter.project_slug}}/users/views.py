@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -18,19 +19,24 @@ def signup(request):
     if request.method == "POST":
         form = SignUpForm(request.POST)
         if form.is_valid():
-            user = sign_up(
-                username=form.cleaned_data["username"],
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
-                request=request,
-            )
-            login(request, user)
-            messages.success(
-                request,
-                f"Welcome, {user.get_username()}! Your account is ready, "
-                "and a signal created this profile for it.",
-            )
-            return redirect("profile")
+            try:
+                user = sign_up(
+                    username=form.cleaned_data["username"],
+                    email=form.cleaned_data["email"],
+                    password=form.cleaned_data["password1"],
+                    request=request,
+                )
+            except IntegrityError:
+                # Another signup took the name or address after the form checked.
+                form.add_error(None, "This username or email address was just taken.")
+            else:
+                login(request, user)
+                messages.success(
+                    request,
+                    f"Welcome, {user.get_username()}! Your account is ready, "
+                    "and a signal created this profile for it.",
+                )
+                return redirect("profile")
     else:
         form = SignUpForm()
     return render(request, "registration/signup.html", {"form": form})

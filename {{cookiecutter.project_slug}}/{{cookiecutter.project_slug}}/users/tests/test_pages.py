@@ -9,6 +9,7 @@ from django.test import Client
 from PIL import Image
 
 from ...audit.models import AuditEvent
+from ..forms import SignUpForm
 from ..models import Profile, User
 from ..validators import AVATAR_MAX_BYTES
 from .factories import UserFactory
@@ -82,6 +83,23 @@ def test_signup_refuses_an_email_already_used_in_another_case(client):
         "An account with this email address already exists."
     ]
     assert 'id="id_email_error"' in response.content.decode()
+    assert not User.objects.filter(username="ada").exists()
+    assert signed_in_user(client) is None
+
+
+def test_signup_that_loses_a_race_for_the_email_gets_a_form_error(client, monkeypatch):
+    # The other signup commits between this form's checks and its INSERT:
+    # the checks see no such email, the database constraint does.
+    monkeypatch.setattr(SignUpForm, "clean_email", lambda form: form.data["email"])
+    monkeypatch.setattr(User, "validate_constraints", lambda user, exclude=None: None)
+    UserFactory(username="first", email="ada@example.com")
+
+    response = client.post("/accounts/signup/", signup_data(email="ADA@example.com"))
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "This username or email address was just taken."
+    ]
     assert not User.objects.filter(username="ada").exists()
     assert signed_in_user(client) is None
 
