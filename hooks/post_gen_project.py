@@ -19,6 +19,7 @@ OPTION_PATHS = [
             "config/celery.py",
             f"{SLUG}/notifications/tasks.py",
             f"{SLUG}/notifications/tests/test_tasks.py",
+            "app_template/tasks.py-tpl",
         ],
     ),
 ]

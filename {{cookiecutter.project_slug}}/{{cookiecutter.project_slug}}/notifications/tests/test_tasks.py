@@ -53,7 +53,10 @@ def closed_port():
 
 @pytest.fixture
 def queued(broker):
-    """Queue tasks in memory; the fixture takes them out: [(task name, args)]."""
+    """Queue tasks in memory; the fixture takes out this app's: [(task name, args)].
+
+    Tasks of other apps (say, one added with `manage.py newapp`) are dropped.
+    """
     with (
         broker("memory://localhost/") as app,
         app.connection_for_read() as connection,
@@ -65,7 +68,8 @@ def queued(broker):
             messages = [queue.get(block=False) for _ in range(queue.qsize())]
             for message in messages:
                 message.ack()
-            return [(m.headers["task"], m.decode()[0]) for m in messages]
+            tasks = [(m.headers["task"], m.decode()[0]) for m in messages]
+            return [task for task in tasks if task[0].startswith("notifications.")]
 
         yield take_all
 
