@@ -16,4 +16,5 @@ class NotificationAdmin(admin.ModelAdmin):
         "sent_at",
         "attempts",
         "last_error",
+        "context",
     )

@@ -7,11 +7,13 @@ class Notification(models.Model):
 
     The row commits or rolls back with that change, so a message can be
     neither lost nor sent for something that never happened. `sent_at` stays
-    empty until delivery succeeds.
+    empty until delivery succeeds. One row per user and kind: a kind that can
+    be asked for again (a password reset) sets its row back to unsent.
     """
 
     class Kind(models.TextChoices):
         WELCOME = "welcome", "Welcome email"
+        PASSWORD_RESET = "password_reset", "Password reset email"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -22,6 +24,9 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # What the email needs besides the user, e.g. the domain of a reset link.
+    # Never a secret: a reset token is made when the email is sent.
+    context = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

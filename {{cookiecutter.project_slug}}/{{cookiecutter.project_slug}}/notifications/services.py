@@ -5,10 +5,13 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from .models import Notification
 
@@ -47,9 +50,41 @@ def claim(notification_id):
     return bool(claimed.update(claimed_at=now, attempts=F("attempts") + 1))
 
 
+def welcome_context(notification):
+    """The welcome email needs only the user and the project name."""
+    return {}
+
+
+def password_reset_context(notification):
+    """The parts of the reset link, with a token made now and stored nowhere.
+
+    A token works like the password until it expires, so it is made from the
+    user at send time, never written to the row: the row keeps only the
+    link's domain and protocol. PasswordResetConfirmView checks it.
+    """
+    user = notification.user
+    return {
+        "domain": notification.context["domain"],
+        "protocol": notification.context["protocol"],
+        "uid": urlsafe_base64_encode(force_bytes(user._meta.pk.value_to_string(user))),
+        "token": default_token_generator.make_token(user),
+    }
+
+
+# What each kind of email needs besides the user and the project name.
+CONTEXT_BUILDERS = {
+    Notification.Kind.WELCOME: welcome_context,
+    Notification.Kind.PASSWORD_RESET: password_reset_context,
+}
+
+
 def send(notification):
     """Send the email of one notification."""
-    context = {"user": notification.user, "project_name": settings.PROJECT_NAME}
+    context = {
+        "user": notification.user,
+        "project_name": settings.PROJECT_NAME,
+        **CONTEXT_BUILDERS[notification.kind](notification),
+    }
     template = f"notifications/{notification.kind}_email"
     send_mail(
         subject=render_to_string(f"{template}_subject.txt", context).strip(),

@@ -1,8 +1,11 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.sites.shortcuts import get_current_site
 
 from .models import Profile
+from .signals import password_reset_requested
 from .validators import AVATAR_EXTENSIONS, AVATAR_MAX_BYTES
 
 
@@ -44,3 +47,29 @@ class ProfileForm(forms.ModelForm):
                 f"of {AVATAR_MAX_BYTES // 2**20} MB at most."
             )
         }
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's password reset form, except that it sends a signal instead of an email.
+
+    The notifications app receives password_reset_requested and emails the
+    link through its outbox, after commit. As with Django's form, the page
+    that follows is the same whether the address has an account or not.
+    """
+
+    def save(self, domain_override=None, use_https=False, request=None, **kwargs):
+        """Send password_reset_requested for each account that may reset its password.
+
+        Takes what PasswordResetView passes; the email templates and the token
+        generator are left to the receiver, which makes the token with
+        default_token_generator when the email is sent, and never stores it.
+        """
+        domain = domain_override or get_current_site(request).domain
+        for user in self.get_users(self.cleaned_data["email"]):
+            password_reset_requested.send(
+                sender=type(self),
+                user=user,
+                domain=domain,
+                use_https=use_https,
+                request=request,
+            )

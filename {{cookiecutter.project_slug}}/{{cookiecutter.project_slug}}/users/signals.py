@@ -1,4 +1,4 @@
-"""What the users app does when a user or a profile is saved, and the signal it sends.
+"""What the users app does when a user or a profile is saved, and the signals it sends.
 
 Connected by UsersConfig.ready(). There is deliberately no receiver that
 saves the profile on every user save: it would cost two queries per save and
@@ -21,6 +21,15 @@ from .models import Profile
 # "a user exists now", to this for "someone signed up".
 # Arguments: user (the new user), request (the HttpRequest of the signup).
 user_signed_up = Signal()
+
+# Sent by users.forms.PasswordResetForm, in place of the email Django's form
+# would send, for each active account with a usable password whose email a
+# person typed on the password reset page. The users app sends no email: the
+# notifications app listens and delivers one through its outbox. The reset
+# token is not an argument: it must be made when the email is sent.
+# Arguments: user, domain (host of the reset link), use_https (its scheme),
+# request (the HttpRequest, or None).
+password_reset_requested = Signal()
 
 
 @receiver(

@@ -1,9 +1,18 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .forms import PasswordResetForm
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("profile/", views.profile, name="profile"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    # Django's view with the form that sends password_reset_requested: the
+    # notifications app emails the link through its outbox.
+    path(
+        "password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),
+        name="password_reset",
+    ),
 ]

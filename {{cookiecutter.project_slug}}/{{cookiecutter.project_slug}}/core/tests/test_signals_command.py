@@ -123,9 +123,14 @@ def test_lists_the_project_receivers_and_djangos():
 
 
 def test_lists_receivers_of_the_projects_own_signals():
-    row = listing()[f"{PROJECT}.audit.signals.record_signup"]
+    rows = listing()
 
-    assert row["signal"] == "users.signals.user_signed_up"
+    signup = rows[f"{PROJECT}.audit.signals.record_signup"]
+    assert signup["signal"] == "users.signals.user_signed_up"
+    reset = rows[f"{PROJECT}.notifications.signals.queue_password_reset"]
+    assert reset["signal"] == "users.signals.password_reset_requested"
+    assert reset["sender"] == "any"
+    assert reset["defers"] == ["commit"{% if cookiecutter.use_celery %}, "task"{% endif %}]
 
 
 def test_project_option_leaves_djangos_receivers_out():

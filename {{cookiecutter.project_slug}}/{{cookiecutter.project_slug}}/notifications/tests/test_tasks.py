@@ -123,6 +123,33 @@ def test_a_worker_delivers_the_welcome_email(outbox):
     assert len(outbox) == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_password_reset_is_queued_only_after_commit(client, queued):
+    user = UserFactory()
+    queued()  # its welcome
+
+    with transaction.atomic():
+        client.post("/accounts/password_reset/", {"email": user.email})
+        assert queued() == []
+
+    reset = Notification.objects.get(user=user, kind="password_reset")
+    assert queued() == [("notifications.deliver", [reset.pk])]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_delivers_the_password_reset_email(client, outbox):
+    user = signup()
+    outbox.clear()
+
+    client.post("/accounts/password_reset/", {"email": user.email})
+
+    reset = Notification.objects.get(user=user, kind="password_reset")
+    assert reset.sent_at is not None
+    assert reset.attempts == 1
+    assert [message.to for message in outbox] == [["ada@example.com"]]
+    assert "/accounts/reset/" in outbox[0].body
+
+
 @pytest.mark.django_db
 def test_running_the_task_twice_sends_one_email(outbox, user):
     notification = welcome_of(user)

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
@@ -103,7 +104,11 @@ class Page:
         self.driver.find_element(
             By.XPATH, f"//button[normalize-space()='{button}']"
         ).click()
-        WebDriverWait(self.driver, 10).until(expected_conditions.staleness_of(page))
+        # While the old document is being replaced, Chromium may answer the
+        # staleness check with "Node with given id does not belong to the
+        # document" instead of a stale element: ask again.
+        wait = WebDriverWait(self.driver, 10, ignored_exceptions=[WebDriverException])
+        wait.until(expected_conditions.staleness_of(page))
 
     def screenshot(self, name):
         """Save the page as <name>.png in SCREENSHOT_DIR (or the test's tmp dir)."""
