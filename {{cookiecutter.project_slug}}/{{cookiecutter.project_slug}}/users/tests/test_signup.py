@@ -1,12 +1,16 @@
 """users.signals.user_signed_up: sent by sign_up() for a signup made through a request."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ..models import User
 from ..services import sign_up
 from ..signals import user_signed_up
 
 pytestmark = pytest.mark.django_db
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 @pytest.fixture
@@ -55,3 +59,19 @@ def test_the_admin_sends_nothing(admin_client, signups):
 
     assert response.status_code == 302
     assert signups == []
+
+
+def test_a_signup_through_a_request_writes_four_rows_and_no_update(
+    rf, django_capture_on_commit_callbacks
+):
+    request = rf.post("/accounts/signup/", REMOTE_ADDR="203.0.113.9")
+
+    with (
+        django_capture_on_commit_callbacks(execute=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        sign_up(username="ada", email="ada@example.com", password="pw", request=request)
+
+    writes = [q["sql"].split()[0] for q in queries if q["sql"].startswith(WRITES)]
+    # user, profile, welcome notification, audit entry of the signup
+    assert writes == ["INSERT"] * 4
