@@ -141,6 +141,9 @@ LOGGING = {
 # row this many seconds; past that, the row counts as abandoned (its worker
 # died) and another delivery may take it. Keep it above the slowest send.
 NOTIFICATIONS_CLAIM_TIMEOUT = env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=300)
+# After this many attempts a notification is never claimed again: it stays
+# unsent, with its last_error, in the admin.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10)
 {%- if cookiecutter.use_celery %}
 
 # Celery (config/celery.py): workers run the side effects that receivers queue
@@ -170,7 +173,6 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # The sweep queues again a notification still unsent this many seconds after
-# its creation, then waits twice as long after each attempt, up to a limit.
+# it was last tried or queued, times 2 for each attempt it has had.
 NOTIFICATIONS_SWEEP_GRACE = env.int("NOTIFICATIONS_SWEEP_GRACE", default=300)
-NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10)
 {%- endif %}

@@ -23,6 +23,9 @@ class Notification(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # When a delivery last started or was last queued: a retry waits from
+    # then, not from created_at.
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     # What the email needs besides the user, e.g. the domain of a reset link.
     # Never a secret: a reset token is made when the email is sent.

@@ -25,29 +25,43 @@ class Outcome(enum.StrEnum):
     SKIPPED = "skipped"  # already sent, or the row is gone
     BUSY = "busy"  # another delivery holds the claim
     FAILED = "failed"  # sending raised; recorded on the row, claim released
+    GAVE_UP = "gave_up"  # unsent after NOTIFICATIONS_MAX_ATTEMPTS attempts
 
 
-def claimable(now):
-    """The unsent notifications that no live delivery holds at `now`.
+def unheld(now):
+    """Rows that no live delivery holds at `now`: unclaimed, or claimed by one that died.
 
     A claim older than NOTIFICATIONS_CLAIM_TIMEOUT seconds belongs to a
     delivery that died (a killed worker, a lost connection): it can be taken over.
     """
     expired = now - timedelta(seconds=settings.NOTIFICATIONS_CLAIM_TIMEOUT)
+    return Q(claimed_at__isnull=True) | Q(claimed_at__lt=expired)
+
+
+def claimable(now):
+    """The unsent notifications that no live delivery holds at `now`, with attempts left.
+
+    A row that has had NOTIFICATIONS_MAX_ATTEMPTS attempts is never claimed
+    again, so a message that kills every worker that runs it stops coming back.
+    """
     return Notification.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=expired), sent_at__isnull=True
+        unheld(now),
+        sent_at__isnull=True,
+        attempts__lt=settings.NOTIFICATIONS_MAX_ATTEMPTS,
     )
 
 
 def claim(notification_id):
-    """Mark an unsent notification as being delivered; False if it is sent or taken.
+    """Mark an unsent notification as being delivered; False if it is sent, taken or spent.
 
     One UPDATE with the conditions in its WHERE clause, so two deliveries
     racing for the same row cannot both win.
     """
     now = timezone.now()
     claimed = claimable(now).filter(pk=notification_id)
-    return bool(claimed.update(claimed_at=now, attempts=F("attempts") + 1))
+    return bool(
+        claimed.update(claimed_at=now, last_attempt_at=now, attempts=F("attempts") + 1)
+    )
 
 
 def welcome_context(notification):
@@ -99,11 +113,11 @@ def deliver(notification_id):
 
     A send failure is recorded on the row (attempts, last_error), logged, and
     returned as Outcome.FAILED, never raised: the change that queued the
-    notification has already committed.
+    notification has already committed. A row out of attempts is not sent:
+    Outcome.GAVE_UP, logged as an error.
     """
     if not claim(notification_id):
-        unsent = Notification.objects.filter(pk=notification_id, sent_at__isnull=True)
-        return Outcome.BUSY if unsent.exists() else Outcome.SKIPPED
+        return why_not_claimed(notification_id)
     notification = Notification.objects.select_related("user").get(pk=notification_id)
     try:
         send(notification)
@@ -117,3 +131,21 @@ def deliver(notification_id):
         sent_at=timezone.now(), claimed_at=None, last_error=""
     )
     return Outcome.SENT
+
+
+def why_not_claimed(notification_id):
+    """The outcome of a delivery that could not claim its row."""
+    unsent = Notification.objects.filter(pk=notification_id, sent_at__isnull=True)
+    if not unsent.exists():
+        return Outcome.SKIPPED
+    spent = unsent.filter(
+        unheld(timezone.now()), attempts__gte=settings.NOTIFICATIONS_MAX_ATTEMPTS
+    )
+    if not spent.exists():
+        return Outcome.BUSY
+    logger.error(
+        "Notification %s gave up after %s attempts; it stays unsent",
+        notification_id,
+        settings.NOTIFICATIONS_MAX_ATTEMPTS,
+    )
+    return Outcome.GAVE_UP

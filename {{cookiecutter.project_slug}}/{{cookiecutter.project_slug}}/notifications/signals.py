@@ -71,6 +71,7 @@ def queue_password_reset(sender, user, domain, use_https, **kwargs):
             # A new request: the sweep's grace period starts again.
             "created_at": timezone.now(),
             "claimed_at": None,
+            "last_attempt_at": None,
             "sent_at": None,
             "attempts": 0,
             "last_error": "",

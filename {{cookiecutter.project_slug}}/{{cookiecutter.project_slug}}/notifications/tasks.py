@@ -11,8 +11,10 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from .models import Notification
 from .services import Outcome, claimable, deliver
 
 logger = logging.getLogger(__name__)
@@ -74,22 +76,26 @@ def sweep_unsent():
     """Queue again the notifications still unsent after a grace period; return how many.
 
     They are those whose signup committed while the broker was down, whose
-    worker died, or whose retries ran out. A row waits longer after each
-    attempt (NOTIFICATIONS_SWEEP_GRACE x 2**attempts after its creation), and
-    is left alone once it has had NOTIFICATIONS_MAX_ATTEMPTS attempts.
+    worker died, or whose retries ran out. A row is due once
+    NOTIFICATIONS_SWEEP_GRACE x 2**attempts seconds have passed since it was
+    last tried or queued (last_attempt_at, or created_at if never): the sweep
+    sets last_attempt_at when it queues a row, so with no worker running it
+    queues a row again once per wait, not on every run. claimable() leaves out
+    rows being delivered and rows out of attempts (NOTIFICATIONS_MAX_ATTEMPTS).
     """
     now = timezone.now()
     grace = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE)
-    max_attempts = settings.NOTIFICATIONS_MAX_ATTEMPTS
     due = Q()
-    for attempts in range(max_attempts):
-        due |= Q(attempts=attempts, created_at__lt=now - grace * 2**attempts)
+    for attempts in range(settings.NOTIFICATIONS_MAX_ATTEMPTS):
+        due |= Q(attempts=attempts, tried_at__lt=now - grace * 2**attempts)
     ids = list(
         claimable(now)
-        .filter(due, attempts__lt=max_attempts)
+        .alias(tried_at=Coalesce("last_attempt_at", "created_at"))
+        .filter(due)
         .order_by("created_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
+    Notification.objects.filter(pk__in=ids).update(last_attempt_at=now)
     for notification_id in ids:
         deliver_notification.delay(notification_id)
     if ids:

@@ -171,14 +171,17 @@ def test_a_failing_send_is_retried_then_left_to_the_sweep(outbox, broken_email):
     assert "mail server is down" in notification.last_error
 
 
-def unsent(username, *, age, attempts=0, claimed=None, sent=False, settings):
-    """An unsent welcome created `age` grace periods ago, as if its delivery was lost."""
+def unsent(
+    username, *, age, tried=None, attempts=0, claimed=None, sent=False, settings
+):
+    """An unsent welcome created `age` grace periods ago, last tried `tried` ago."""
     now = timezone.now()
     grace = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE)
     claim_timeout = timedelta(seconds=settings.NOTIFICATIONS_CLAIM_TIMEOUT)
     notification = welcome_of(UserFactory(username=username))
     Notification.objects.filter(pk=notification.pk).update(
         created_at=now - age * grace,
+        last_attempt_at=None if tried is None else now - tried * grace,
         attempts=attempts,
         claimed_at=None if claimed is None else now - claimed * claim_timeout,
         sent_at=now if sent else None,
@@ -192,15 +195,16 @@ def test_the_sweep_queues_what_is_unsent_after_its_grace_period(queued, settings
     row = partial(unsent, settings=settings)
     due = [
         row("lost", age=1.5),
-        row("failed_once_long_ago", age=2.5, attempts=1),
-        row("worker_died", age=4.5, attempts=2, claimed=2),
-        row("last_chance", age=17, attempts=4),
+        row("failed_once_long_ago", age=9, tried=2.5, attempts=1),
+        row("worker_died", age=9, tried=4.5, attempts=2, claimed=2),
+        row("last_chance", age=99, tried=17, attempts=4),
     ]
     not_due = [
         row("new", age=0.5),
-        row("failed_once_recently", age=1.5, attempts=1),
-        row("being_sent", age=3, attempts=1, claimed=0.5),
-        row("out_of_attempts", age=100, attempts=5),
+        row("failed_once_recently", age=9, tried=1.5, attempts=1),
+        row("queued_recently", age=9, tried=0.5),
+        row("being_sent", age=9, tried=3, attempts=1, claimed=0.5),
+        row("out_of_attempts", age=100, tried=50, attempts=5),
         row("sent", age=3, sent=True),
     ]
     queued()
@@ -209,6 +213,35 @@ def test_the_sweep_queues_what_is_unsent_after_its_grace_period(queued, settings
     queued_ids = [args[0] for _, args in queued()]
     assert sorted(queued_ids) == sorted(due)
     assert set(queued_ids).isdisjoint(not_due)
+
+
+@pytest.mark.django_db
+def test_the_sweep_waits_again_after_queueing_a_row(queued, settings):
+    """No worker takes the row: the next runs of the sweep do not queue it again."""
+    notification_id = unsent("lost", age=1.5, settings=settings)
+    queued()
+
+    assert sweep_unsent() == 1
+    assert sweep_unsent() == 0
+    assert queued() == [("notifications.deliver", [notification_id])]
+    # One grace period later (the row has had no attempt), it is due again.
+    grace = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE)
+    Notification.objects.filter(pk=notification_id).update(
+        last_attempt_at=timezone.now() - 1.5 * grace
+    )
+    assert sweep_unsent() == 1
+
+
+@pytest.mark.django_db
+def test_a_task_for_a_row_out_of_attempts_gives_up(outbox, user, caplog, settings):
+    notification = welcome_of(user)
+    Notification.objects.filter(pk=notification.pk).update(
+        sent_at=None, attempts=settings.NOTIFICATIONS_MAX_ATTEMPTS
+    )
+
+    assert deliver_notification.delay(notification.pk).get() == "gave_up"
+    assert f"Notification {notification.pk} gave up" in caplog.text
+    assert outbox == []
 
 
 @pytest.mark.django_db

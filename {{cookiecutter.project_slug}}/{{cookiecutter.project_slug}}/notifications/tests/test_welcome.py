@@ -164,3 +164,23 @@ def test_raw_saves_queue_nothing():
     User.save_base(user, raw=True)
 
     assert not Notification.objects.filter(user__username="raw").exists()
+
+
+@pytest.mark.django_db
+def test_a_notification_out_of_attempts_is_never_claimed_again(
+    outbox, caplog, settings, django_capture_on_commit_callbacks
+):
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
+    with django_capture_on_commit_callbacks(execute=False):
+        user = signup()
+    notification = Notification.objects.get(user=user)
+    # A message that killed the worker on each of its 3 attempts.
+    Notification.objects.filter(pk=notification.pk).update(attempts=3)
+
+    assert claim(notification.pk) is False
+    assert deliver(notification.pk) == Outcome.GAVE_UP
+    assert f"Notification {notification.pk} gave up after 3 attempts" in caplog.text
+    notification.refresh_from_db()
+    assert notification.attempts == 3
+    assert notification.sent_at is None
+    assert outbox == []
