@@ -97,19 +97,8 @@ if keys:
 """
 
 
-# Runs with the projects' Python (psycopg): "create" (afresh) or "drop" a database.
-POSTGRES = """
-import sys
-from urllib.parse import urlsplit, urlunsplit
-import psycopg
-from psycopg import sql
-action, url = sys.argv[1], urlsplit(sys.argv[2])
-name = sql.Identifier(url.path.lstrip("/"))
-with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as c:
-    c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-    if action == "create":
-        c.execute(sql.SQL("CREATE DATABASE {}").format(name))
-"""
+# Creates and drops the benchmark databases, with the projects' Python (psycopg).
+POSTGRES_ADMIN = str(SUPPORT / "postgres_admin.py")
 
 
 def default_python():
@@ -211,7 +200,8 @@ def main():
             path = render(tmp / use_celery, use_celery, args.database)
             project = Project(path, args.python, env)
             if database_url:
-                project.run("-c", POSTGRES, "create", database_url)
+                project.run(POSTGRES_ADMIN, "drop", database_url)  # afresh
+                project.run(POSTGRES_ADMIN, "create", database_url)
             project.run("manage.py", "migrate", "--no-input")
             projects[use_celery] = project
 
@@ -230,7 +220,7 @@ def main():
             celery.run("-c", DELETE_KEYS, broker_url, key_prefix)
             if args.database == "postgresql":
                 for project in projects.values():
-                    project.run("-c", POSTGRES, "drop", project.env["DATABASE_URL"])
+                    project.run(POSTGRES_ADMIN, "drop", project.env["DATABASE_URL"])
 
     report(results, args, throughput)
 

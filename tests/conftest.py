@@ -217,21 +217,7 @@ class Project:
         return self
 
 
-POSTGRES_ADMIN = """
-import sys
-from urllib.parse import urlsplit, urlunsplit
-import psycopg
-from psycopg import sql
-action, url = sys.argv[1], urlsplit(sys.argv[2])
-name = url.path.lstrip("/")
-with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as conn:
-    exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-    if action == "create" and not exists:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        print("created")
-    elif action == "drop" and exists:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-"""
+POSTGRES_ADMIN = Path(__file__).parent / "support" / "postgres_admin.py"
 
 
 def ensure_postgres_database(python, url):
@@ -239,11 +225,11 @@ def ensure_postgres_database(python, url):
 
     Runs psycopg from the project venv: the template's own venv has none.
     """
-    return "created" in run([python, "-c", POSTGRES_ADMIN, "create", url], BUILD).stdout
+    return "created" in run([python, POSTGRES_ADMIN, "create", url], BUILD).stdout
 
 
 def drop_postgres_database(python, url):
-    subprocess.run([python, "-c", POSTGRES_ADMIN, "drop", url], capture_output=True)
+    subprocess.run([python, POSTGRES_ADMIN, "drop", url], capture_output=True)
 
 
 @pytest.fixture(scope="session")
