@@ -1,6 +1,6 @@
 """What a signup still pays for its welcome email: sent inline, or handed to Celery.
 
-Renders the template twice (use_celery=no and yes), gives the welcome email a
+Renders the template twice (background=none and celery), gives the welcome email a
 simulated slow send (tests/support/slow_email.py, chosen with
 DJANGO_EMAIL_BACKEND), and times N signups in each project: a
 `create_user` in its own transaction, through commit and the on-commit
@@ -114,13 +114,13 @@ def default_python():
     return str(venvs[-1] / "bin" / "python") if venvs else sys.executable
 
 
-def render(output, use_celery, database):
+def render(output, background, database):
     return Path(
         cookiecutter(
             str(TEMPLATE),
             no_input=True,
             output_dir=str(output),
-            extra_context={"use_celery": use_celery, "database": database},
+            extra_context={"background": background, "database": database},
         )
     )
 
@@ -189,23 +189,23 @@ def main():
     with tempfile.TemporaryDirectory(prefix="offload-") as tmp:
         tmp = Path(tmp)
         projects = {}
-        for use_celery in ("no", "yes"):
+        for background in ("none", "celery"):
             database_url = None
             if args.database == "postgresql":
                 server = urlsplit(os.environ.get("DATABASE_URL", DEFAULT_POSTGRES))
-                name = f"/bench_offload_{use_celery}"
+                name = f"/bench_offload_{background}"
                 database_url = urlunsplit(server._replace(path=name))
-            mail = tmp / f"mail-{use_celery}"
+            mail = tmp / f"mail-{background}"
             env = environment(mail, args.delay, broker_url, key_prefix, database_url)
-            path = render(tmp / use_celery, use_celery, args.database)
+            path = render(tmp / background, background, args.database)
             project = Project(path, args.python, env)
             if database_url:
                 project.run(POSTGRES_ADMIN, "drop", database_url)  # afresh
                 project.run(POSTGRES_ADMIN, "create", database_url)
             project.run("manage.py", "migrate", "--no-input")
-            projects[use_celery] = project
+            projects[background] = project
 
-        inline, celery = projects["no"], projects["yes"]
+        inline, celery = projects["none"], projects["celery"]
         results = {}
         try:
             results["inline (no Celery)"] = inline.signups("inline", args.signups)

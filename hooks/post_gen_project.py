@@ -14,7 +14,7 @@ SLUG = ANSWERS["project_slug"]
 OPTION_PATHS = [
     (LICENSE != "Not open source", ["LICENSE"]),
     (
-        ANSWERS["use_celery"],
+        ANSWERS["background"] == "celery",
         [
             "config/celery.py",
             f"{SLUG}/notifications/tasks.py",
@@ -51,7 +51,7 @@ Next steps:
     python manage.py runserver
     pytest
 """)
-if ANSWERS["use_celery"]:
+if ANSWERS["background"] == "celery":
     print("""Side effects run on Celery workers: with Redis on localhost:6379, also run
     celery -A config worker
     celery -A config beat

@@ -30,9 +30,12 @@ TEMPLATE = Path(__file__).resolve().parent.parent
 BUILD = TEMPLATE / "build"
 
 DATABASES = ("sqlite", "postgresql")
-CELERY = ("no", "yes")
-COMBINATIONS = [(database, celery) for database in DATABASES for celery in CELERY]
-SUPERSET = {"database": "postgresql", "use_celery": "yes"}
+BACKGROUNDS = ("none", "celery")
+COMBINATIONS = [
+    (database, background) for database in DATABASES for background in BACKGROUNDS
+]
+# The combination whose dependencies are a superset of every other's.
+SUPERSET = {"database": "postgresql", "background": "celery"}
 
 IN_CI = os.environ.get("CI") == "true"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -41,8 +44,8 @@ DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 COMMAND_TIMEOUT = 600
 
 
-def combination_id(database, celery):
-    return f"{database}-celery_{celery}"
+def combination_id(database, background):
+    return f"{database}-{background}"
 
 
 def combination_params():
@@ -184,7 +187,7 @@ class Project:
     path: Path
     venv: Path
     database: str = "sqlite"
-    celery: str = "no"
+    background: str = "none"
     env: dict = field(default_factory=dict)
     # PostgreSQL databases created for projects, dropped at the end of the session.
     created_databases: list = field(default_factory=list)
@@ -207,11 +210,13 @@ class Project:
         env = {}
         if self.database == "postgresql":
             worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-            name = re.sub(r"\W", "_", f"tpl_{worker}_{self.path.name}_{self.celery}")
+            name = re.sub(
+                r"\W", "_", f"tpl_{worker}_{self.path.name}_{self.background}"
+            )
             env["DATABASE_URL"] = with_database_name(postgres_url(), name)
             if ensure_postgres_database(self.python, env["DATABASE_URL"]):
                 self.created_databases.append((self.python, env["DATABASE_URL"]))
-        if self.celery == "yes":
+        if self.background == "celery":
             env["CELERY_BROKER_URL"] = redis_url()
         self.env.update(env)
         return self
@@ -295,10 +300,10 @@ def bake_combination(cookies_session):
     """Bake each option combination once per worker; return pytest-cookies' Result."""
     results = {}
 
-    def bake(database, celery):
-        if (database, celery) not in results:
+    def bake(database, background):
+        if (database, background) not in results:
             result = cookies_session.bake(
-                extra_context={"database": database, "use_celery": celery}
+                extra_context={"database": database, "background": background}
             )
             # What generation wrote, before any command runs in the project.
             result.rendered_files = (
@@ -306,8 +311,8 @@ def bake_combination(cookies_session):
                 if result.exception is None
                 else []
             )
-            results[database, celery] = result
-        return results[database, celery]
+            results[database, background] = result
+        return results[database, background]
 
     return bake
 
@@ -324,12 +329,12 @@ def created_databases():
 def make_project(project_venv, created_databases):
     """Wrap a rendered project path into a `Project` run with the shared venv."""
 
-    def make(path, database="sqlite", celery="no"):
+    def make(path, database="sqlite", background="none"):
         return Project(
             Path(path),
             project_venv,
             database,
-            celery,
+            background,
             env=venv_environ(project_venv),
             created_databases=created_databases,
         )

@@ -1,4 +1,4 @@
-"""use_celery=yes against a real Redis: workers deliver every welcome, exactly once.
+"""background=celery against a real Redis: workers deliver every welcome, exactly once.
 
 A project rendered with Celery (SQLite, then PostgreSQL) runs real
 `celery -A config worker` and `celery -A config beat` processes with local
@@ -269,19 +269,19 @@ def exactly_once(prefix, count):
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def project(request, render, project_venv, created_databases, tmp_path_factory):
-    """A use_celery=yes project, migrated, for each database."""
+    """A background=celery project, migrated, for each database."""
     database = request.param
     path = render(
         tmp_path_factory.mktemp(f"celery-{database}"),
         project_slug="worker_check",
         database=database,
-        use_celery="yes",
+        background="celery",
     )
     project = Project(
         path,
         project_venv,
         database,
-        "yes",
+        "celery",
         env=venv_environ(project_venv),
         created_databases=created_databases,
     ).with_services()

@@ -153,8 +153,8 @@ def test_production_settings_pass_check_deploy(project, tmp_path):
     )
 
 
-def test_celery_is_in_the_project_only_with_use_celery(baked, combination):
-    """With use_celery=no, not one "celery" anywhere: no module, dependency, setting or doc line."""
+def test_celery_is_in_the_project_only_with_background_celery(baked, combination):
+    """Without background=celery, not one "celery" anywhere: no module, dependency, setting or doc line."""
     root = baked.project_path
     mentions = [
         f"{path.relative_to(root)}:{number}: {line.strip()}"
@@ -168,7 +168,7 @@ def test_celery_is_in_the_project_only_with_use_celery(baked, combination):
         for path in baked.rendered_files
         if "celery" in str(path.relative_to(root)).lower()
     ]
-    if combination[1] == "no":
+    if combination[1] != "celery":
         assert mentions == []
         return
     slug = root.name
@@ -204,7 +204,7 @@ print(json.dumps({
 )
 @pytest.mark.parametrize(
     "combination",
-    [param for param in combination_params() if param.values[0][1] == "yes"],
+    [param for param in combination_params() if param.values[0][1] == "celery"],
 )
 def test_celery_app_loads_from_the_project_root_and_never_runs_eagerly(
     project, settings

@@ -60,18 +60,25 @@ def test_project_slug_is_derived_from_the_project_name(cookies, project_name, sl
     assert (result.project_path / slug / "__init__.py").is_file()
 
 
-@pytest.mark.parametrize(("answer", "expected"), [("yes", True), ("no", False)])
-def test_use_celery_accepts_yes_and_no(cookies, answer, expected):
-    result = cookies.bake(extra_context={"use_celery": answer})
+BACKGROUNDS = ["none", "django-tasks", "celery"]
+
+
+@pytest.mark.parametrize("answer", BACKGROUNDS)
+def test_background_accepts_each_choice(cookies, answer):
+    result = cookies.bake(extra_context={"background": answer})
 
     assert result.exception is None, result.exception
-    assert result.context["use_celery"] is expected
+    assert result.context["background"] == answer
 
 
-@pytest.mark.parametrize("answer", ["yes", "no"])
-def test_use_celery_yes_and_no_work_on_the_command_line(
-    tmp_path, cookiecutter_config, answer
-):
+def test_background_refuses_an_unknown_choice(cookies):
+    result = cookies.bake(extra_context={"background": "rq"})
+
+    assert result.exception is not None
+
+
+@pytest.mark.parametrize("answer", BACKGROUNDS)
+def test_background_works_on_the_command_line(tmp_path, cookiecutter_config, answer):
     run(
         [
             sys.executable,
@@ -83,7 +90,7 @@ def test_use_celery_yes_and_no_work_on_the_command_line(
             "--output-dir",
             tmp_path,
             TEMPLATE,
-            f"use_celery={answer}",
+            f"background={answer}",
         ],
         cwd=tmp_path,
     )

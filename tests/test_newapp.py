@@ -5,10 +5,10 @@ import pytest
 
 @pytest.fixture
 def project(cookies, make_project, request):
-    celery = getattr(request, "param", "no")
-    result = cookies.bake(extra_context={"use_celery": celery})
+    background = getattr(request, "param", "none")
+    result = cookies.bake(extra_context={"background": background})
     assert result.exception is None, result.exception
-    return make_project(result.project_path, celery=celery).with_services()
+    return make_project(result.project_path, background=background).with_services()
 
 
 def tree(path):
@@ -22,16 +22,14 @@ def tree(path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "project", ["no", "yes"], indirect=True, ids=["celery-no", "celery-yes"]
-)
+@pytest.mark.parametrize("project", ["none", "celery"], indirect=True)
 def test_newapp_gives_an_app_whose_tests_lint_and_checks_pass(project):
     result = project.py("manage.py", "newapp", "orders")
 
     app = project.path / "acme_shop" / "orders"
     assert "Added acme_shop.orders to LOCAL_APPS" in result.stdout
     assert {p.name for p in app.iterdir()} >= {"apps.py", "signals.py", "tests"}
-    assert (app / "tasks.py").exists() == (project.celery == "yes")
+    assert (app / "tasks.py").exists() == (project.background == "celery")
     assert (
         '"acme_shop.orders",'
         in (project.path / "config" / "settings" / "base.py").read_text()

@@ -144,7 +144,7 @@ NOTIFICATIONS_CLAIM_TIMEOUT = env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=300
 # After this many attempts a notification is never claimed again: it stays
 # unsent, with its last_error, in the admin.
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10)
-{%- if cookiecutter.use_celery %}
+{%- if cookiecutter.background == "celery" %}
 
 # Celery (config/celery.py): workers run the side effects that receivers queue
 # after commit. The task options are in each tasks.py; these apply to all.

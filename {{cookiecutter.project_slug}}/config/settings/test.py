@@ -16,7 +16,7 @@ STORAGES = {
 }
 # The guard's own tests switch it on; everywhere else receivers run unwrapped.
 SIGNALS_SLOW_RECEIVER_GUARD = False
-{%- if cookiecutter.use_celery %}
+{%- if cookiecutter.background == "celery" %}
 
 # Tasks run in the test process when queued: no broker, no worker. Errors are
 # not propagated to the caller, so a task's retries run as they would on a

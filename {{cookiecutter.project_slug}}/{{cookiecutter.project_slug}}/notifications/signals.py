@@ -16,7 +16,7 @@ from django.utils import timezone
 from ..core.signals import defers
 from ..users.signals import password_reset_requested
 from .models import Notification
-{%- if cookiecutter.use_celery %}
+{%- if cookiecutter.background == "celery" %}
 from .tasks import enqueue_delivery
 {%- else %}
 from .services import deliver
@@ -25,7 +25,7 @@ from .services import deliver
 
 def deliver_on_commit(notification, using):
     """Deliver a notification once the transaction that wrote it commits, never on rollback."""
-{%- if cookiecutter.use_celery %}
+{%- if cookiecutter.background == "celery" %}
     # A worker sends it (tasks.py); a broker error is logged, never raised.
     transaction.on_commit(partial(enqueue_delivery, notification.pk), using=using)
 {%- else %}
@@ -38,7 +38,7 @@ def deliver_on_commit(notification, using):
     sender=settings.AUTH_USER_MODEL,
     dispatch_uid="notifications.queue_welcome",
 )
-@defers("commit"{% if cookiecutter.use_celery %}, "task"{% endif %})
+@defers("commit"{% if cookiecutter.background == "celery" %}, "task"{% endif %})
 def queue_welcome(sender, instance, created, raw, using, **kwargs):
     """Put the welcome email in the outbox, and deliver it once the signup commits.
 
@@ -54,7 +54,7 @@ def queue_welcome(sender, instance, created, raw, using, **kwargs):
 
 
 @receiver(password_reset_requested, dispatch_uid="notifications.queue_password_reset")
-@defers("commit"{% if cookiecutter.use_celery %}, "task"{% endif %})
+@defers("commit"{% if cookiecutter.background == "celery" %}, "task"{% endif %})
 def queue_password_reset(sender, user, domain, use_https, **kwargs):
     """Put a password reset email in the outbox, and deliver it once the request commits.
 
