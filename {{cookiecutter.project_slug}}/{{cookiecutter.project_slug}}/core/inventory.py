@@ -211,7 +211,7 @@ def library_roots() -> list[Path]:
     # project root as its prefix.
     names = ("stdlib", "platstdlib", "purelib", "platlib")
     roots = [paths[name] for name in names if name in paths]
-    roots += site.getsitepackages() + [site.getusersitepackages()]
+    roots += [*site.getsitepackages(), site.getusersitepackages()]
     return [Path(root) for root in roots]
 
 
