@@ -77,8 +77,14 @@ def jinja_free_copied(root):
     What the files cost is mostly Jinja compiling each one; this variant says
     how much of it a list of such files would save.
     """
+    skipped = {".venv", "build", ".git", "tests", "benchmarks"}
     shutil.copytree(
-        TEMPLATE, root, ignore=shutil.ignore_patterns(".venv", "build", ".git", "tests")
+        TEMPLATE,
+        root,
+        # Only the repository's own folders: the project has tests/ folders too.
+        ignore=lambda folder, names: (
+            skipped & set(names) if folder == str(TEMPLATE) else ()
+        ),
     )
     project = root / "{{cookiecutter.project_slug}}"
     plain = sorted(
