@@ -219,26 +219,25 @@ def timed(args, cwd, env):
     return time.perf_counter() - start
 
 
+def quiet(args, cwd, env):
+    """Run a command silently; on failure, raise with what it printed."""
+    process = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+    if process.returncode:
+        raise RuntimeError(f"{args} exited {process.returncode}:\n{process.stderr}")
+
+
 def install(project, installer, python, env):
     """The README's install commands; returns the project's Python."""
     venv_python = str(project / ".venv" / "bin" / "python")
     if installer == "pip":
-        subprocess.run(
-            [python, "-m", "venv", ".venv"], cwd=project, env=env, check=True
-        )
+        quiet([python, "-m", "venv", ".venv"], project, env)
         pip = [venv_python, "-m", "pip", "install", "--quiet"]
-        subprocess.run([*pip, "--upgrade", "pip"], cwd=project, env=env, check=True)
-        subprocess.run(
-            [*pip, "--group", "dev", "-e", "."], cwd=project, env=env, check=True
-        )
+        quiet([*pip, "--upgrade", "pip"], project, env)
+        quiet([*pip, "--group", "dev", "-e", "."], project, env)
     else:
         uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
-        subprocess.run(
-            [uv, "sync", "--quiet", "--python", python],
-            cwd=project,
-            env={**env, "UV_PYTHON_DOWNLOADS": "never"},
-            check=True,
-        )
+        uv_env = {**env, "UV_PYTHON_DOWNLOADS": "never"}
+        quiet([uv, "sync", "--quiet", "--python", python], project, uv_env)
     return venv_python
 
 
