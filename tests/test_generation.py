@@ -11,9 +11,6 @@ import pytest
 from conftest import (
     DEFAULT_DATABASE_URL,
     combination_params,
-    create_venv,
-    run,
-    venv_environ,
     with_database_name,
 )
 
@@ -121,12 +118,8 @@ def test_migrations_match_the_models(project):
     project.with_services().py("manage.py", "makemigrations", "--check", "--dry-run")
 
 
-@pytest.mark.slow
-def test_project_test_suite_passes(project):
-    # The browser tests run once, for the defaults, in tests/test_browser.py.
-    project.with_services().py(
-        "-m", "pytest", "-q", "-m", "not browser", "-W", "error::DeprecationWarning"
-    )
+# The project's own test suite runs in tests/test_readme_setup.py, installed as
+# its README says (pip and uv) in every combination.
 
 
 def test_production_settings_pass_check_deploy(project, tmp_path):
@@ -248,24 +241,6 @@ def test_env_file_is_git_ignored(cookies):
         (result.project_path / ".gitignore").read_text(encoding="utf-8").splitlines()
     )
     assert {".env", "/.env"} & {line.strip() for line in ignored}
-
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("fresh-venv")
-def test_fresh_virtualenv_from_the_project_pyproject_runs_the_tests(cookies, tmp_path):
-    """Install the default project as its README says; a missing dependency fails here."""
-    result = cookies.bake()
-    assert result.exception is None, result.exception
-    venv = tmp_path / "venv"
-    python = create_venv(venv)
-    env = venv_environ(venv)
-    root = result.project_path
-    run(
-        [python, "-m", "pip", "install", "--quiet", "--group", "dev", "-e", "."],
-        root,
-        env,
-    )
-    run([python, "-m", "pytest", "-q", "-m", "not browser"], root, env)
 
 
 @pytest.mark.xdist_group("pre-commit")

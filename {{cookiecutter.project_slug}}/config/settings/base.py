@@ -11,7 +11,7 @@ env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
-PROJECT_NAME = {{ cookiecutter.project_name | python_string }}
+PROJECT_NAME = {{ cookiecutter.project_name | one_line | python_string }}
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])

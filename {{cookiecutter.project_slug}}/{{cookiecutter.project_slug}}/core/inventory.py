@@ -12,7 +12,9 @@ import functools
 import importlib
 import importlib.util
 import inspect
+import site
 import sys
+import sysconfig
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,14 +204,36 @@ def source_of(target):
     return short_path(code.co_filename), code.co_firstlineno
 
 
-def short_path(filename):
+def library_roots() -> list[Path]:
+    """Where installed and standard-library modules live: site-packages, the stdlib."""
+    paths = sysconfig.get_paths()
+    # Not "data" or "scripts": a virtualenv made in the project root has the
+    # project root as its prefix.
+    names = ("stdlib", "platstdlib", "purelib", "platlib")
+    roots = [paths[name] for name in names if name in paths]
+    roots += [*site.getsitepackages(), site.getusersitepackages()]
+    return [Path(root) for root in roots]
+
+
+def short_path(filename: str) -> str:
+    """A receiver's file as people name it, wherever the virtualenv lives.
+
+    Installed and standard-library files are shown relative to their root
+    (`django/db/models/...`), even when the virtualenv is `.venv` inside the
+    project; the project's own files relative to the project root; anything
+    else relative to the deepest `sys.path` entry that holds it.
+    """
     path = Path(filename)
-    roots = sorted(
-        {Path(entry) for entry in sys.path if entry}, key=lambda p: -len(p.parts)
-    )
-    for root in [Path(settings.BASE_DIR), *roots]:
-        if path.is_relative_to(root):
-            return path.relative_to(root).as_posix()
+    groups = [
+        library_roots(),
+        [Path(settings.BASE_DIR)],
+        [Path(entry) for entry in sys.path if entry],
+    ]
+    for roots in groups:
+        holding = [root for root in roots if path.is_relative_to(root)]
+        if holding:
+            deepest = max(holding, key=lambda root: len(root.parts))
+            return path.relative_to(deepest).as_posix()
     return filename
 
 

@@ -5,7 +5,9 @@ import inspect
 import json
 import weakref
 from io import StringIO
+from pathlib import Path
 
+import django
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
@@ -119,6 +121,18 @@ def test_lists_the_project_receivers_and_djangos():
     last_login = rows["django.contrib.auth.models.update_last_login"]
     assert last_login["signal"] == "user_logged_in"
     assert last_login["project"] is False
+    assert last_login["file"] == "django/contrib/auth/models.py"
+
+
+def test_files_show_the_same_when_the_virtualenv_is_inside_the_project(settings):
+    """A `.venv` in the project root: Django's files are still `django/...`."""
+    site_packages = Path(django.__file__).parent.parent
+    # The project root now holds site-packages, as `python3 -m venv .venv` makes it.
+    settings.BASE_DIR = site_packages.parent.parent
+
+    rows = listing()
+
+    last_login = rows["django.contrib.auth.models.update_last_login"]
     assert last_login["file"] == "django/contrib/auth/models.py"
 
 
