@@ -1,8 +1,12 @@
+from typing import Any
+from urllib.parse import urlsplit
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
-from django.contrib.sites.shortcuts import get_current_site
+from django.http import HttpRequest
 
 from .models import Profile
 from .signals import password_reset_requested
@@ -57,19 +61,28 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     that follows is the same whether the address has an account or not.
     """
 
-    def save(self, domain_override=None, use_https=False, request=None, **kwargs):
+    def save(
+        self,
+        domain_override: str | None = None,
+        use_https: bool = False,
+        request: HttpRequest | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Send password_reset_requested for each account that may reset its password.
 
-        Takes what PasswordResetView passes; the email templates and the token
-        generator are left to the receiver, which makes the token with
-        default_token_generator when the email is sent, and never stores it.
+        Takes what PasswordResetView passes, but the link's host and scheme
+        come from SITE_URL, never from the request (its Host and
+        X-Forwarded-Proto headers are the client's to forge). The email
+        templates and the token generator are left to the receiver, which
+        makes the token with default_token_generator when the email is sent,
+        and never stores it.
         """
-        domain = domain_override or get_current_site(request).domain
+        site = urlsplit(settings.SITE_URL)
         for user in self.get_users(self.cleaned_data["email"]):
             password_reset_requested.send(
                 sender=type(self),
                 user=user,
-                domain=domain,
-                use_https=use_https,
+                domain=domain_override or site.netloc,
+                use_https=site.scheme == "https",
                 request=request,
             )

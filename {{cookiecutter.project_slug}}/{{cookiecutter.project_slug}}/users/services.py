@@ -2,8 +2,11 @@
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
 
-from .signals import user_signed_up
+from .models import User
+from .signals import email_confirmed, user_signed_up
 
 
 @transaction.atomic
@@ -20,3 +23,15 @@ def sign_up(*, username, email, password, request=None):
     if request is not None:
         user_signed_up.send(sender=type(user), user=user, request=request)
     return user
+
+
+@transaction.atomic
+def confirm_email(user: User, *, request: HttpRequest | None = None) -> None:
+    """Mark the user's email address as confirmed, and send email_confirmed.
+
+    The caller has checked the link's token; the audit trail records the
+    confirmation on the signal.
+    """
+    user.email_confirmed_at = timezone.now()
+    user.save(update_fields=["email_confirmed_at"])
+    email_confirmed.send(sender=type(user), user=user, request=request)

@@ -31,6 +31,12 @@ user_signed_up = Signal()
 # request (the HttpRequest, or None).
 password_reset_requested = Signal()
 
+# Sent by users.services.confirm_email() when the owner of a user's address
+# opened the confirmation link of the welcome email, after email_confirmed_at
+# is set and in the same transaction. Not sent again for the same address.
+# Arguments: user, request (the HttpRequest of the click, or None).
+email_confirmed = Signal()
+
 
 @receiver(
     post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="users.create_profile"
