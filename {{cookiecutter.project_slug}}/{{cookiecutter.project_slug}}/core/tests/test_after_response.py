@@ -49,4 +49,3 @@ def test_a_failing_piece_is_logged_and_the_rest_still_runs(caplog):
     assert done == ["second"]
     assert "Work after the response failed" in caplog.text
     assert "mail server is down" in caplog.text
-

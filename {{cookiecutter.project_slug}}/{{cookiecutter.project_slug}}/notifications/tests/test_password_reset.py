@@ -2,11 +2,13 @@
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from ...users.tests.factories import UserFactory
 from ..models import Notification
@@ -175,3 +177,45 @@ def test_delivering_a_reset_twice_sends_one_email(
     assert deliver(notification.pk) == Outcome.SENT
     assert deliver(notification.pk) == Outcome.SKIPPED
     assert len(outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_requests_within_the_cool_down_send_one_email(client, ada, outbox):
+    pages = [ask_reset(client, ada.email) for _ in range(10)]
+
+    assert len(outbox) == 1
+    assert {page.content for page in pages} == {pages[0].content}
+    assert all(page.redirect_chain == DONE for page in pages)
+    notification = reset_of(ada)
+    assert notification.attempts == 1
+    # The first email's link still works: no later request made a new one.
+    assert client.get(reset_link(outbox[0]), follow=True).context["validlink"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_after_the_cool_down_sends_again(client, ada, outbox, settings):
+    ask_reset(client, ada.email)
+    ask_reset(client, ada.email)
+    assert len(outbox) == 1
+
+    # The cool-down (5 minutes by default) has passed since the first request.
+    cooldown = timedelta(seconds=settings.NOTIFICATIONS_RESET_COOLDOWN)
+    Notification.objects.filter(kind="password_reset").update(
+        created_at=timezone.now() - cooldown
+    )
+    ask_reset(client, ada.email)
+
+    assert len(outbox) == 2
+    assert [email.to for email in outbox] == [[ada.email], [ada.email]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cool_down_is_per_account(client, ada, outbox):
+    grace = UserFactory(username="grace")
+    outbox.clear()
+
+    for _ in range(3):
+        ask_reset(client, ada.email)
+        ask_reset(client, grace.email)
+
+    assert sorted(email.to[0] for email in outbox) == [ada.email, grace.email]
