@@ -12,7 +12,11 @@ def load_settings(module, **environ):
     """Load a settings module in a fresh process; return it finished."""
     keep = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     return subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; print(settings.SITE_URL)"],
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings; print(settings.SITE_URL)",
+        ],
         cwd=settings.BASE_DIR,
         env={
             **keep,
@@ -69,4 +73,3 @@ def test_production_requires_a_site_url():
 
     assert result.returncode != 0
     assert "Set the DJANGO_SITE_URL environment variable" in result.stderr
-
