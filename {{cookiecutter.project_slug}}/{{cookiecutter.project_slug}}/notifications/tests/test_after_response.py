@@ -7,15 +7,13 @@ response could not have arrived first. The order is the proof; nothing here
 is timed (benchmarks/reset_timing.py in the template measures the times).
 """
 
-import http.client
-import re
 import time
-from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.core import mail
 
 from ...users.tests.factories import UserFactory
+from ...users.tests.live import post_form
 from .backends import GATE_TIMEOUT, GatedEmailBackend
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,38 +29,6 @@ def gated_email(settings):
     mail.outbox = []
     yield GatedEmailBackend
     GatedEmailBackend.gate.set()  # never leave a server thread waiting
-
-
-def post_form(base_url, path, data):
-    """Open a form page and post it with its CSRF token, like a browser; return the response.
-
-    Each request on its own connection, read to its end before returning.
-    """
-    server = urlsplit(base_url)
-
-    def request(method, body=None, headers=None):
-        connection = http.client.HTTPConnection(
-            server.hostname, server.port, timeout=2 * GATE_TIMEOUT
-        )
-        try:
-            connection.request(method, path, body=body, headers=headers or {})
-            response = connection.getresponse()
-            return response, response.read()
-        finally:
-            connection.close()
-
-    page, html = request("GET")
-    cookie = page.headers["Set-Cookie"].split(";", 1)[0]
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
-    response, _ = request(
-        "POST",
-        body=urlencode({**data, "csrfmiddlewaretoken": token.decode()}),
-        headers={
-            "Cookie": cookie,
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-    )
-    return response
 
 
 def wait_for_emails(count):
