@@ -16,7 +16,7 @@ latency. Django's test client sends request_finished before it returns the
 response, so a test sees the work done.
 
 Hand-written (about twenty lines) because Django has no public "after the
-response" hook; a background runner (django-tasks, Celery) is the way to
+response" hook; a background runner (a worker process) is the way to
 take the work out of the web process altogether.
 """
 
