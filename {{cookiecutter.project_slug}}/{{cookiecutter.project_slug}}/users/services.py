@@ -26,12 +26,19 @@ def sign_up(*, username, email, password, request=None):
 
 
 @transaction.atomic
-def confirm_email(user: User, *, request: HttpRequest | None = None) -> None:
-    """Mark the user's email address as confirmed, and send email_confirmed.
+def confirm_email(user: User, *, request: HttpRequest | None = None) -> bool:
+    """Mark the user's email address as confirmed and send email_confirmed; False if it was already.
 
-    The caller has checked the link's token; the audit trail records the
-    confirmation on the signal.
+    The caller has checked the link's token. One conditional UPDATE, so two
+    clicks racing confirm once, and an address changed since the check stays
+    unconfirmed. The audit trail records the confirmation on the signal.
     """
-    user.email_confirmed_at = timezone.now()
-    user.save(update_fields=["email_confirmed_at"])
+    now = timezone.now()
+    unconfirmed = type(user)._default_manager.filter(
+        pk=user.pk, email=user.email, email_confirmed_at=None
+    )
+    if not unconfirmed.update(email_confirmed_at=now):
+        return False
+    user.email_confirmed_at = now
     email_confirmed.send(sender=type(user), user=user, request=request)
+    return True

@@ -73,9 +73,12 @@ def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
     the token out of the address bar.
     """
     user = user_from_uid(uidb64)
-    if user is None or not email_confirmation_token.check_token(user, token):
+    if (
+        user is None
+        or not email_confirmation_token.check_token(user, token)
+        or not services.confirm_email(user, request=request)
+    ):
         return render(request, "users/confirm_email_failed.html", status=400)
-    services.confirm_email(user, request=request)
     messages.success(request, f"Thank you: {user.email} is confirmed.")
     return redirect("home")
 

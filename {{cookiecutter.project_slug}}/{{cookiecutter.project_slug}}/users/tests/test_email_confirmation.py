@@ -18,6 +18,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from ...audit.models import AuditEvent
+from .. import services
 from ..models import Profile, User
 from ..signals import email_confirmed
 from ..tokens import email_confirmation_token
@@ -301,3 +302,21 @@ class FormValues(HTMLParser):
             )
         else:
             self.values[name] = value
+
+
+def test_confirming_twice_confirms_once():
+    user = UserFactory(username="ada")
+    again = User.objects.get(pk=user.pk)  # a second click, loaded before the first
+
+    assert services.confirm_email(user) is True
+    assert services.confirm_email(again) is False
+
+    assert AuditEvent.objects.filter(action="email_confirmed").count() == 1
+
+
+def test_an_address_changed_since_the_link_was_checked_stays_unconfirmed():
+    user = UserFactory(username="ada")
+    User.objects.filter(pk=user.pk).update(email="ada@new.example.com")
+
+    assert services.confirm_email(user) is False
+    assert User.objects.get(pk=user.pk).email_confirmed_at is None
