@@ -84,7 +84,7 @@ def queue_password_reset(
     """
     using = user._state.db
     now = timezone.now()
-    request = {
+    fields = {
         "context": {"domain": domain, "protocol": "https" if use_https else "http"},
         # A new request: the cool-down and the sweep's grace period start again.
         "created_at": now,
@@ -103,7 +103,7 @@ def queue_password_reset(
             with transaction.atomic(using=using):
                 notification_id = (
                     Notification.objects.using(using)
-                    .create(user=user, kind=Notification.Kind.PASSWORD_RESET, **request)
+                    .create(user=user, kind=Notification.Kind.PASSWORD_RESET, **fields)
                     .pk
                 )
         except IntegrityError:  # a request racing this one wrote it first
@@ -112,7 +112,7 @@ def queue_password_reset(
         # One conditional UPDATE: of two requests racing, at most one wins.
         cooled_down = now - timedelta(seconds=settings.NOTIFICATIONS_RESET_COOLDOWN)
         if not rows.filter(pk=notification_id, created_at__lte=cooled_down).update(
-            **request
+            **fields
         ):
             return
     deliver_on_commit(notification_id, using)
