@@ -22,6 +22,11 @@ OPTION_PATHS = [
             "app_template/tasks.py-tpl",
         ],
     ),
+    # With Celery, a worker sends the emails: nothing waits for the response.
+    (
+        ANSWERS["background"] != "celery",
+        [f"{SLUG}/notifications/tests/test_after_response.py"],
+    ),
 ]
 
 for enabled, paths in OPTION_PATHS:

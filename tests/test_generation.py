@@ -138,6 +138,7 @@ def test_production_settings_pass_check_deploy(project, tmp_path):
         env={
             "DJANGO_SECRET_KEY": secret_key,
             "DJANGO_ALLOWED_HOSTS": "example.com",
+            "DJANGO_SITE_URL": "https://example.com",
             "DATABASE_URL": database_url,
         },
     )
@@ -209,6 +210,7 @@ def test_celery_app_loads_from_the_project_root_and_never_runs_eagerly(
             "DJANGO_SETTINGS_MODULE": settings,
             "DJANGO_SECRET_KEY": "x" * 50,
             "DJANGO_ALLOWED_HOSTS": "example.com",
+            "DJANGO_SITE_URL": "https://example.com",
         },
     )
     assert json.loads(result.stdout) == {

@@ -1,8 +1,10 @@
 """Settings shared by every environment; each value can come from the environment."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 APPS_DIR = BASE_DIR / "{{ cookiecutter.project_slug }}"
@@ -15,6 +17,34 @@ PROJECT_NAME = {{ cookiecutter.project_name | one_line | python_string }}
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+
+
+def site_url(url: str) -> str:
+    """The site's address as scheme://host[:port], or a clear error."""
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or parts.port > 0  # a bad port raises
+    except ValueError:
+        port_ok = False
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not port_ok
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise ImproperlyConfigured(
+            f"DJANGO_SITE_URL must be scheme://host[:port], such as "
+            f"https://shop.example.com, not {url!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Links in emails (password reset, email confirmation) start with this, never
+# with the request's Host or X-Forwarded-Proto, which a client can forge.
+SITE_URL = site_url(env("DJANGO_SITE_URL", default="http://127.0.0.1:8000"))
 
 DJANGO_APPS = [
     "django.contrib.admin",
@@ -144,6 +174,9 @@ NOTIFICATIONS_CLAIM_TIMEOUT = env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=300
 # After this many attempts a notification is never claimed again: it stays
 # unsent, with its last_error, in the admin.
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10)
+# At most one password reset email per account in this many seconds: more
+# requests inside it send nothing (and show the same page).
+NOTIFICATIONS_RESET_COOLDOWN = env.int("NOTIFICATIONS_RESET_COOLDOWN", default=300)
 {%- if cookiecutter.background == "celery" %}
 
 # Celery (config/celery.py): workers run the side effects that receivers queue

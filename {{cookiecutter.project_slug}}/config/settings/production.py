@@ -1,11 +1,13 @@
 """Settings for production: every secret from the environment, HTTPS only."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import DATABASES, env, site_url
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# Required: the scheme and host of the links in emails, e.g. https://shop.example.com.
+SITE_URL = site_url(env("DJANGO_SITE_URL"))
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 
 # `manage.py collectstatic` writes compressed files with hashed names, which

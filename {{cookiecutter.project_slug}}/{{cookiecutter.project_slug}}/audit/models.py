@@ -15,6 +15,7 @@ class AuditEvent(models.Model):
         LOGGED_IN = "logged_in", "Logged in"
         LOGIN_FAILED = "login_failed", "Login failed"
         EMAIL_CHANGED = "email_changed", "Email changed"
+        EMAIL_CONFIRMED = "email_confirmed", "Email confirmed"
         USERNAME_CHANGED = "username_changed", "Username changed"
         GROUPS_ADDED = "groups_added", "Added to groups"
         GROUPS_REMOVED = "groups_removed", "Removed from groups"

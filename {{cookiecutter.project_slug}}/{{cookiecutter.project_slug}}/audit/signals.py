@@ -26,8 +26,10 @@ from django.db.models.signals import (
     pre_delete,
 )
 from django.dispatch import receiver
+from django.http import HttpRequest
 
-from ..users.signals import user_signed_up
+from ..users.models import User
+from ..users.signals import email_confirmed, user_signed_up
 from .models import AuditEvent
 
 Action = AuditEvent.Action
@@ -240,6 +242,23 @@ def record_signup(sender, user, request, **kwargs):
     AuditEvent.objects.using(user._state.db).create(
         actor=user,
         action=Action.SIGNED_UP,
+        **target(user),
+        **request_details(request),
+    )
+
+
+@receiver(email_confirmed, dispatch_uid="audit.record_email_confirmed")
+def record_email_confirmed(
+    sender: type[User], user: User, request: HttpRequest | None, **kwargs: Any
+) -> None:
+    """Record that the owner of a user's address confirmed it, with the IP address and browser of the click.
+
+    Written in the confirmation's transaction (users.services.confirm_email).
+    """
+    AuditEvent.objects.using(user._state.db).create(
+        actor=user,
+        action=Action.EMAIL_CONFIRMED,
+        changes={"email": user.email},
         **target(user),
         **request_details(request),
     )

@@ -13,3 +13,6 @@ class CoreConfig(AppConfig):
             from . import slow_receivers
 
             slow_receivers.install()
+        # Connected after the guard, so that the guard has reported on the
+        # request before the work that waited for its response runs.
+        from . import after_response  # noqa: F401

@@ -6,10 +6,11 @@ the marker, and docs/signals.md shows it in the "defers" column.
 
 COMMIT = "commit"
 TASK = "task"
+RESPONSE = "response"
 
 
 def defers(*where):
-    """Mark a receiver that hands its work on: "commit" (transaction.on_commit), "task" (a worker).
+    """Mark a receiver that hands its work on: "commit" (transaction.on_commit), "task" (a worker), "response" (after it is sent).
 
     A label for readers and for `manage.py signals`; it changes nothing at run
     time. Put it under `@receiver(...)`:
@@ -18,9 +19,11 @@ def defers(*where):
         @defers("commit")
         def send_receipt(sender, instance, created, raw, **kwargs): ...
     """
-    unknown = set(where) - {COMMIT, TASK}
+    unknown = set(where) - {COMMIT, TASK, RESPONSE}
     if not where or unknown:
-        raise ValueError(f"defers() takes {COMMIT!r} and/or {TASK!r}, not {where!r}")
+        raise ValueError(
+            f"defers() takes {COMMIT!r}, {TASK!r} and/or {RESPONSE!r}, not {where!r}"
+        )
 
     def mark(receiver):
         receiver.defers = where

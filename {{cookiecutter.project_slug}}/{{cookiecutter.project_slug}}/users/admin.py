@@ -12,6 +12,14 @@ class ProfileInline(admin.StackedInline):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    # Set only by the link of the welcome email; saving a new address here
+    # empties it (User.save()).
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("Email address", {"fields": ("email_confirmed_at",)}),
+    )
+    readonly_fields = ("email_confirmed_at",)
+
     def get_inlines(self, request, obj):
         # No inline on the add page: the post_save signal creates the profile,
         # and a second one from the inline would break the one-to-one.

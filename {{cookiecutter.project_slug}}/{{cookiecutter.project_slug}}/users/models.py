@@ -1,3 +1,5 @@
+from typing import Any, Self
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models, router, transaction
@@ -8,6 +10,11 @@ from .validators import validate_avatar_extension, validate_avatar_size
 
 class User(AbstractUser):
     """The project's user. Custom from day one, so it can grow without a migration saga."""
+
+    # When the owner of the address opened the confirmation link of the
+    # welcome email (users.views.confirm_email); empty until then, and again
+    # once the address changes.
+    email_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta(AbstractUser.Meta):
         constraints = [
@@ -21,7 +28,25 @@ class User(AbstractUser):
             ),
         ]
 
-    def save(self, **kwargs):
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Any, values: Any, **kwargs: Any
+    ) -> Self:
+        user = super().from_db(db, field_names, values, **kwargs)
+        # The address as loaded, so save() can tell it changed without a query.
+        user._loaded_email = user.__dict__.get("email")
+        return user
+
+    def save(self, **kwargs: Any) -> None:
+        # A new address is not confirmed, whoever changes it (the admin, a
+        # form, the shell): the confirmation was of the old one.
+        update_fields = kwargs.get("update_fields")
+        email_written = update_fields is None or "email" in update_fields
+        loaded = getattr(self, "_loaded_email", None)
+        if email_written and loaded is not None and loaded != self.email:
+            self.email_confirmed_at = None
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "email_confirmed_at"}
         # Django saves a single-table model without a transaction, so in
         # autocommit mode the rows that post_save receivers write (the audit
         # trail, the welcome notification) would commit on their own. One
@@ -31,6 +56,8 @@ class User(AbstractUser):
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using, savepoint=False):
             super().save(**kwargs)
+        if email_written and "email" in self.__dict__:
+            self._loaded_email = self.email
 
 
 class Profile(models.Model):

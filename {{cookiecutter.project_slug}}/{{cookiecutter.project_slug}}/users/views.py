@@ -2,13 +2,18 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils.http import urlsafe_base64_decode
+from django.views.decorators.http import require_http_methods, require_safe
 
+from . import services
 from .forms import ProfileForm, SignUpForm
-from .models import Profile
+from .models import Profile, User
 from .services import sign_up
+from .tokens import email_confirmation_token
 
 
 @require_http_methods(["GET", "POST"])
@@ -57,6 +62,34 @@ def profile(request):
     else:
         form = ProfileForm(instance=profile)
     return render(request, "users/profile.html", {"profile": profile, "form": form})
+
+
+@require_safe
+def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """Confirm the address that a welcome email's link was sent to; no login needed.
+
+    Whoever opens the link can read that mailbox. Once confirmed, the token
+    no longer matches the user, so the link works once; the redirect takes
+    the token out of the address bar.
+    """
+    user = user_from_uid(uidb64)
+    if (
+        user is None
+        or not email_confirmation_token.check_token(user, token)
+        or not services.confirm_email(user, request=request)
+    ):
+        return render(request, "users/confirm_email_failed.html", status=400)
+    messages.success(request, f"Thank you: {user.email} is confirmed.")
+    return redirect("home")
+
+
+def user_from_uid(uidb64: str) -> User | None:
+    """The user whose base64 primary key a link carries, or None."""
+    try:
+        pk = urlsafe_base64_decode(uidb64).decode()
+        return User._default_manager.get(pk=pk)
+    except (TypeError, ValueError, OverflowError, User.DoesNotExist, ValidationError):
+        return None
 
 
 class LogoutView(auth_views.LogoutView):

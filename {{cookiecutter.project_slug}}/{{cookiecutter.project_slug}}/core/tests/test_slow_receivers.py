@@ -176,7 +176,11 @@ def test_the_guard_is_on_in_local_settings_and_opt_in_in_production(
     settings_module, environ, on
 ):
     keep = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    production = {"DJANGO_SECRET_KEY": "x" * 50, "DJANGO_ALLOWED_HOSTS": "example.com"}
+    production = {
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "DJANGO_ALLOWED_HOSTS": "example.com",
+        "DJANGO_SITE_URL": "https://example.com",
+    }
     result = subprocess.run(
         [sys.executable, "manage.py", "signals", "--signal", "request_finished"],
         cwd=settings.BASE_DIR,

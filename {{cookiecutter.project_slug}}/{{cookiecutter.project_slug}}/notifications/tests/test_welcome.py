@@ -25,7 +25,7 @@ def test_commit_sends_exactly_one_welcome_email(outbox, settings):
     assert len(outbox) == 1
     assert outbox[0].to == ["ada@example.com"]
     assert outbox[0].subject == 'Welcome to Shop "Ünïcode" 🚀'
-    assert "Hello ada" in outbox[0].body
+    assert 'An account on Shop "Ünïcode" 🚀 was just opened' in outbox[0].body
     notification = Notification.objects.get(user=user, kind="welcome")
     assert notification.sent_at is not None
     assert notification.attempts == 1

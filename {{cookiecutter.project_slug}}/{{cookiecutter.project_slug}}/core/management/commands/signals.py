@@ -36,7 +36,9 @@ Notes:
 
 - "defers": `commit` means the receiver leaves its work to
   `transaction.on_commit`, so it happens once the change has committed and
-  never after a rollback; `task` means the work goes to a background worker.
+  never after a rollback; `task` means the work goes to a background worker;
+  `response` means that, in a request, it waits until the response is sent
+  (`core/after_response.py`), so the client never waits for it.
   The other receivers do their work while the signal is sent, inside the
   sender's transaction when there is one.
 - `bulk_create()`, `QuerySet.update()` and raw SQL send no model signals:
