@@ -1,8 +1,10 @@
 """Settings shared by every environment; each value can come from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 APPS_DIR = BASE_DIR / "{{ cookiecutter.project_slug }}"
@@ -24,7 +26,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS = []
+THIRD_PARTY_APPS = ["axes"]
 # The project's own apps. Order matters for signals: receivers of the same
 # signal run in the order their apps are listed.
 LOCAL_APPS = [
@@ -37,6 +39,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Serves the collected static files in production, right after security.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -45,6 +48,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Pages for a signed-in user are never stored by a browser or proxy.
+    "{{ cookiecutter.project_slug }}.core.middleware.PrivatePagesMiddleware",
+    # Last: turns a login refused by django-axes into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -80,6 +87,19 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
+# django-axes refuses logins while a username+address is locked out; the
+# ModelBackend checks the password. Every authenticate() needs the request.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# New and changed passwords are hashed with Argon2; PBKDF2 hashes (Django's
+# default before) still verify, and are rehashed with Argon2 at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
@@ -128,6 +148,29 @@ SIGNALS_SLOW_RECEIVER_GUARD = env.bool(
     "DJANGO_SIGNALS_SLOW_RECEIVER_GUARD", default=False
 )
 SIGNALS_SLOW_RECEIVER_MS = env.int("DJANGO_SIGNALS_SLOW_RECEIVER_MS", default=100)
+
+# Login brute force (django-axes): after AXES_FAILURE_LIMIT failed logins for
+# one username from one address, that pair is refused for the cool-off, on the
+# login page and the admin alike (users.views.locked_out answers 429).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "{{ cookiecutter.project_slug }}.users.views.locked_out"
+# A username without an account is kept as a keyed hash, never as typed: it
+# may be a password typed into the wrong field.
+AXES_USERNAME_CALLABLE = "{{ cookiecutter.project_slug }}.users.records.axes_username"
+# Quiet start-up (no version banner on every manage.py command).
+AXES_VERBOSE = False
+
+# Content Security Policy (Django's middleware): the pages load scripts,
+# styles, images and fonts from this site only, and run no inline script.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 
 LOGGING = {
     "version": 1,

@@ -24,6 +24,7 @@ from django.core import signals as core_signals
 from django.db import models
 from django.db.models import signals as model_signals
 from django.dispatch import Signal
+from django.utils.module_loading import import_string
 
 PROJECT_PACKAGE = __name__.split(".")[0]
 
@@ -58,6 +59,9 @@ DJANGO_SIGNALS = [
     ),
     (auth_signals, ["user_logged_in", "user_logged_out", "user_login_failed"]),
 ]
+# Signals of third-party apps that the project's receivers listen to, named
+# by their dotted path.
+THIRD_PARTY_SIGNALS = ["axes.signals.user_locked_out"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ def signals():
         for module, names in DJANGO_SIGNALS
         for name in names
     ]
+    found += [(path, import_string(path)) for path in THIRD_PARTY_SIGNALS]
     for app in project_apps():
         module_name = f"{app.name}.signals"
         if importlib.util.find_spec(module_name) is None:

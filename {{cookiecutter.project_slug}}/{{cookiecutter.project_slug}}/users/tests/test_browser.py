@@ -4,6 +4,8 @@ Run them alone with `pytest -m browser`; SCREENSHOT_DIR=folder keeps a
 screenshot of each page.
 """
 
+import re
+
 import pytest
 from PIL import Image, ImageDraw
 
@@ -58,7 +60,7 @@ def test_a_visitor_signs_up_edits_the_profile_and_logs_out_and_in(page, avatar):
     page.wait_for_image(".profile-card img.avatar")
     profile = Profile.objects.get(user=user)
     assert profile.location == "London"
-    assert profile.avatar.name.startswith("avatars/ada")
+    assert re.fullmatch(r"avatars/[\w-]{16}\.png", profile.avatar.name)
     page.screenshot("profile")
 
     page.open("/")
