@@ -25,7 +25,9 @@ def recorded_username(typed: object) -> str:
         **{user_model.USERNAME_FIELD: username}
     ).exists():
         return username
-    digest = salted_hmac("users.records.recorded_username", username).hexdigest()
+    digest = salted_hmac(
+        "users.records.recorded_username", username, algorithm="sha256"
+    ).hexdigest()
     return UNKNOWN + digest[:32]
 
 

@@ -92,3 +92,13 @@ def test_a_wrong_password_is_refused(page, user):
     assert "Please enter a correct username and password" in page.text()
     assert page.driver.get_cookie("sessionid") is None
     page.screenshot("login-refused")
+
+
+def test_the_content_security_policy_blocks_an_injected_inline_script(page):
+    page.open("/injected-script/")
+
+    assert page.driver.title == "untouched"
+    violations = page.csp_violations()
+    assert len(violations) == 1
+    assert "inline script" in violations[0]
+    assert "has been blocked" in violations[0]
