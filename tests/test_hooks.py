@@ -2,13 +2,17 @@
 
 import ast
 import json
+import os
 import re
+import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import TEMPLATE, run
+from cookiecutter.main import cookiecutter
 
 REFUSED_ANSWERS = [
     ("project_slug", "1shop"),  # not an identifier
@@ -167,3 +171,42 @@ def test_generation_costs_little_more_than_a_one_file_template(
     assert ours < 2 * floor + 1.5, (
         f"template {ours:.2f}s vs one-file template {floor:.2f}s"
     )
+
+
+@pytest.fixture
+def open_umask():
+    """A umask that masks nothing: files get exactly the mode they are created with."""
+    previous = os.umask(0)
+    yield
+    os.umask(previous)
+
+
+def test_env_file_is_readable_by_its_owner_only(cookies, open_umask):
+    result = cookies.bake()
+
+    assert result.exception is None, result.exception
+    env_file = result.project_path / ".env"
+    assert "DJANGO_SECRET_KEY=" in env_file.read_text()
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+
+
+def test_env_file_left_by_an_earlier_render_is_made_private(
+    cookiecutter_config, tmp_path, open_umask
+):
+    def render():
+        return cookiecutter(
+            str(TEMPLATE),
+            no_input=True,
+            output_dir=str(tmp_path),
+            overwrite_if_exists=True,
+            config_file=str(cookiecutter_config),
+        )
+
+    env_file = Path(render()) / ".env"
+    env_file.chmod(0o644)
+    old_key = env_file.read_text()
+
+    render()
+
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert env_file.read_text() != old_key
