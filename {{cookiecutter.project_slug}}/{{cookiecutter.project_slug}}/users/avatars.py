@@ -43,7 +43,7 @@ def reencode_avatar(upload: File) -> ContentFile:
                 )
             if max(image.size) > AVATAR_MAX_SIDE:
                 raise ValidationError(
-                    "The image is %(width)s×%(height)s pixels; the largest allowed "
+                    "The image is %(width)s by %(height)s pixels; the largest allowed "
                     "is %(limit)s pixels on each side.",
                     code="avatar_too_many_pixels",
                     params={

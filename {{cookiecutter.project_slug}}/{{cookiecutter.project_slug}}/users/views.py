@@ -36,7 +36,9 @@ def signup(request):
                 form.add_error(None, "This username or email address was just taken.")
             else:
                 # Two backends (axes' and Django's): say which one vouches.
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(
+                    request, user, backend="django.contrib.auth.backends.ModelBackend"
+                )
                 messages.success(
                     request,
                     f"Welcome, {user.get_username()}! Your account is ready, "

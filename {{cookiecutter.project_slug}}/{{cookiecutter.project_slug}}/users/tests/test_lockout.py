@@ -52,15 +52,13 @@ def let_the_cool_off_pass():
 
 
 def test_the_defaults_are_five_failures_and_fifteen_minutes():
-    assert settings.AXES_FAILURE_LIMIT == 5
-    assert settings.AXES_COOLOFF_TIME == timedelta(minutes=15)
+    limit, cool_off = settings.AXES_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME
+    assert (limit, cool_off) == (5, timedelta(minutes=15))
     assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
 
 
 @pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
-def test_a_brute_force_is_locked_out_and_the_right_password_refused(
-    client, staff, url
-):
+def test_a_brute_force_is_locked_out_and_the_right_password_refused(client, staff, url):
     locked = brute_force(client, url, staff.username)
 
     assert locked.status_code == 429
@@ -86,9 +84,7 @@ def test_the_right_password_is_accepted_once_the_cool_off_ends(client, staff, ur
     assert client.session[SESSION_KEY] == str(staff.pk)
 
 
-def test_one_second_before_the_end_of_the_cool_off_it_is_still_refused(
-    client, staff
-):
+def test_seconds_before_the_end_of_the_cool_off_it_is_still_refused(client, staff):
     brute_force(client, "/accounts/login/", staff.username)
     AccessAttempt.objects.update(
         attempt_time=F("attempt_time")

@@ -49,8 +49,9 @@ def test_a_pbkdf2_hash_logs_in_and_is_upgraded_to_argon2(client):
 
     wrong = client.post("/accounts/login/", {"username": "ada", "password": "nope"})
     user.refresh_from_db()
+    # A wrong password changes nothing.
     assert wrong.status_code == 200
-    assert user.password.startswith("pbkdf2_sha256$")  # a wrong password changes nothing
+    assert user.password.startswith("pbkdf2_sha256$")
 
     right = client.post("/accounts/login/", {"username": "ada", "password": PASSWORD})
 
