@@ -155,6 +155,10 @@ SIGNALS_SLOW_RECEIVER_MS = env.int("DJANGO_SIGNALS_SLOW_RECEIVER_MS", default=10
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A login that succeeds forgets that pair's failures: the next typo does not lock.
+AXES_RESET_ON_SUCCESS = True
+# The audit trail records logins already; no second table of them.
+AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_CALLABLE = "{{ cookiecutter.project_slug }}.users.views.locked_out"
 # A username without an account is kept as a keyed hash, never as typed: it
 # may be a password typed into the wrong field.

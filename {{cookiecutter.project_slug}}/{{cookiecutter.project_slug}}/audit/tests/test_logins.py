@@ -1,7 +1,7 @@
 """Logins, failed logins and signups: recorded with IP address and browser, never a password."""
 
 import pytest
-from axes.models import AccessAttempt, AccessLog
+from axes.models import AccessAttempt
 from django.contrib.auth.signals import user_login_failed
 from django.db import connection
 from django.forms.models import model_to_dict
@@ -76,7 +76,6 @@ def test_a_username_without_an_account_is_not_recorded_as_typed(client, staff):
     assert recorded_username(typed).startswith("unknown:")
     stored = [model_to_dict(event) for event in events]
     stored += [model_to_dict(row) for row in AccessAttempt.objects.all()]
-    stored += [model_to_dict(row) for row in AccessLog.objects.all()]
     assert AccessAttempt.objects.get().failures_since_start == 2
     assert "Tr0ub4dor" not in str(stored)
 

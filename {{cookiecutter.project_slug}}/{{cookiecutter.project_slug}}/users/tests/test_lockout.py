@@ -112,6 +112,19 @@ def test_the_lock_holds_one_username_at_one_address(client, staff):
     assert same_address.status_code == 302
 
 
+def test_a_successful_login_forgets_the_failures_before_it(client, staff):
+    url, almost = "/accounts/login/", settings.AXES_FAILURE_LIMIT - 1
+    for n in range(almost):
+        attempt(client, url, staff.username, f"guess-{n}")
+    assert attempt(client, url, staff.username, PASSWORD).status_code == 302
+    client.logout()
+
+    after = [attempt(client, url, staff.username, "typo") for _ in range(almost)]
+
+    assert [response.status_code for response in after] == [200] * almost
+    assert attempt(client, url, staff.username, PASSWORD).status_code == 302
+
+
 def test_the_lockout_is_recorded_by_the_audit_app(client, staff):
     brute_force(client, "/accounts/login/", staff.username)
 
