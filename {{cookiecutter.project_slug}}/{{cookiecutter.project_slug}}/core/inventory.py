@@ -85,7 +85,7 @@ def project_apps():
 
 
 def signals():
-    """Every signal to look at, as (name, signal): Django's, then the project's.
+    """Every signal to look at, as (name, signal): Django's, third-party ones, the project's.
 
     The project's are the Signal instances at the top level of each of its
     apps' signals.py, named by their path in the project package, such as

@@ -56,10 +56,10 @@ class ProfileForm(forms.ModelForm):
             )
         }
 
-    def clean_avatar(self) -> File | None:
+    def clean_avatar(self) -> File | bool | None:
         """Store a new avatar re-encoded by Pillow: no metadata, nothing appended."""
         avatar = self.cleaned_data["avatar"]
-        if not isinstance(avatar, UploadedFile):  # unchanged, or cleared
+        if not isinstance(avatar, UploadedFile):  # unchanged, or cleared (False)
             return avatar
         # The upload's own name and size are checked here: the stored file
         # gets a new name and new bytes.
