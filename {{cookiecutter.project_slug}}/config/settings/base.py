@@ -159,10 +159,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # The audit trail records logins already; no second table of them.
 AXES_DISABLE_ACCESS_LOG = True
-AXES_LOCKOUT_CALLABLE = "{{ cookiecutter.project_slug }}.users.views.locked_out"
+# Dotted paths into the project's package (APPS_DIR.name is its name).
+AXES_LOCKOUT_CALLABLE = f"{APPS_DIR.name}.users.views.locked_out"
 # A username without an account is kept as a keyed hash, never as typed: it
 # may be a password typed into the wrong field.
-AXES_USERNAME_CALLABLE = "{{ cookiecutter.project_slug }}.users.records.axes_username"
+AXES_USERNAME_CALLABLE = f"{APPS_DIR.name}.users.records.axes_username"
 # Quiet start-up (no version banner on every manage.py command).
 AXES_VERBOSE = False
 
