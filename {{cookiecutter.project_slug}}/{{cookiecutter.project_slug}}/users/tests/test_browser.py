@@ -102,3 +102,22 @@ def test_the_content_security_policy_blocks_an_injected_inline_script(page):
     assert len(violations) == 1
     assert "inline script" in violations[0]
     assert "has been blocked" in violations[0]
+
+
+def test_too_many_wrong_passwords_lock_the_login_out(page, user, settings):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        page.open("/accounts/login/")
+        page.fill("Username", user.username)
+        page.fill("Password", f"guess-{n}")
+        page.press("Log in")
+
+    assert "Too many failed logins" in page.text("h1")
+    page.screenshot("login-locked-out")
+
+    page.open("/accounts/login/")
+    page.fill("Username", user.username)
+    page.fill("Password", "correct horse battery staple")  # UserFactory's
+    page.press("Log in")
+
+    assert "Too many failed logins" in page.text("h1")
+    assert page.driver.get_cookie("sessionid") is None
