@@ -4,12 +4,16 @@ Timings live in benchmarks/render.py, never in a test.
 """
 
 import ast
+import os
 import re
+import stat
 import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 from conftest import TEMPLATE, literal, run
+from cookiecutter.main import cookiecutter
 
 REFUSED_ANSWERS = [
     ("project_slug", "1shop"),  # not an identifier
@@ -187,3 +191,42 @@ def test_every_free_text_answer_lands_through_one_line():
         if pattern.search(line)
     ]
     assert unnormalised == []
+
+
+@pytest.fixture
+def open_umask():
+    """A umask that masks nothing: files get exactly the mode they are created with."""
+    previous = os.umask(0)
+    yield
+    os.umask(previous)
+
+
+def test_env_file_is_readable_by_its_owner_only(cookies, open_umask):
+    result = cookies.bake()
+
+    assert result.exception is None, result.exception
+    env_file = result.project_path / ".env"
+    assert "DJANGO_SECRET_KEY=" in env_file.read_text()
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+
+
+def test_env_file_left_by_an_earlier_render_is_made_private(
+    cookiecutter_config, tmp_path, open_umask
+):
+    def render():
+        return cookiecutter(
+            str(TEMPLATE),
+            no_input=True,
+            output_dir=str(tmp_path),
+            overwrite_if_exists=True,
+            config_file=str(cookiecutter_config),
+        )
+
+    env_file = Path(render()) / ".env"
+    env_file.chmod(0o644)
+    old_key = env_file.read_text()
+
+    render()
+
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert env_file.read_text() != old_key

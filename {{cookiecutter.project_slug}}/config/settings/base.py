@@ -1,10 +1,12 @@
 """Settings shared by every environment; each value can come from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 APPS_DIR = BASE_DIR / "{{ cookiecutter.project_slug }}"
@@ -54,7 +56,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS = []
+THIRD_PARTY_APPS = ["axes"]
 # The project's own apps. Order matters for signals: receivers of the same
 # signal run in the order their apps are listed.
 LOCAL_APPS = [
@@ -67,6 +69,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Serves the collected static files in production, right after security.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -75,6 +78,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Pages for a signed-in user are never stored by a browser or proxy.
+    "{{ cookiecutter.project_slug }}.core.middleware.PrivatePagesMiddleware",
+    # Last: turns a login refused by django-axes into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -110,6 +117,19 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
+# django-axes refuses logins while a username+address is locked out; the
+# ModelBackend checks the password. Every authenticate() needs the request.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# New and changed passwords are hashed with Argon2; PBKDF2 hashes (Django's
+# default before) still verify, and are rehashed with Argon2 at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
@@ -158,6 +178,34 @@ SIGNALS_SLOW_RECEIVER_GUARD = env.bool(
     "DJANGO_SIGNALS_SLOW_RECEIVER_GUARD", default=False
 )
 SIGNALS_SLOW_RECEIVER_MS = env.int("DJANGO_SIGNALS_SLOW_RECEIVER_MS", default=100)
+
+# Login brute force (django-axes): after AXES_FAILURE_LIMIT failed logins for
+# one username from one address, that pair is refused for the cool-off, on the
+# login page and the admin alike (users.views.locked_out answers 429).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A login that succeeds forgets that pair's failures: the next typo does not lock.
+AXES_RESET_ON_SUCCESS = True
+# The audit trail records logins already; no second table of them.
+AXES_DISABLE_ACCESS_LOG = True
+# Dotted paths into the project's package (APPS_DIR.name is its name).
+AXES_LOCKOUT_CALLABLE = f"{APPS_DIR.name}.users.views.locked_out"
+# A username without an account is kept as a keyed hash, never as typed: it
+# may be a password typed into the wrong field.
+AXES_USERNAME_CALLABLE = f"{APPS_DIR.name}.users.records.axes_username"
+# Quiet start-up (no version banner on every manage.py command).
+AXES_VERBOSE = False
+
+# Content Security Policy (Django's middleware): the pages load scripts,
+# styles, images and fonts from this site only, and run no inline script.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,7 @@ class AuditEvent(models.Model):
         SIGNED_UP = "signed_up", "Signed up"
         LOGGED_IN = "logged_in", "Logged in"
         LOGIN_FAILED = "login_failed", "Login failed"
+        LOCKED_OUT = "locked_out", "Locked out"
         EMAIL_CHANGED = "email_changed", "Email changed"
         EMAIL_CONFIRMED = "email_confirmed", "Email confirmed"
         USERNAME_CHANGED = "username_changed", "Username changed"

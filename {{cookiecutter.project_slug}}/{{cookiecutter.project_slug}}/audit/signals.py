@@ -13,6 +13,7 @@ import ipaddress
 from collections import defaultdict
 from typing import Any
 
+from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -29,6 +30,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from ..users.models import User
+from ..users.records import recorded_username
 from ..users.signals import email_confirmed, user_signed_up
 from .models import AuditEvent
 
@@ -220,18 +222,49 @@ def record_login(sender, request, user, **kwargs):
 
 
 @receiver(user_login_failed, dispatch_uid="audit.record_failed_login")
-def record_failed_login(sender, credentials, request=None, **kwargs):
-    """Record a failed login and the username tried, never the password.
+def record_failed_login(
+    sender: object,
+    credentials: dict[str, Any],
+    request: HttpRequest | None = None,
+    **kwargs: Any,
+) -> None:
+    """Record a failed login and the username tried, never the password or an unknown name.
 
     Django masks every sensitive value of `credentials` before sending; only
-    the username is kept anyway.
+    the username is kept, and only if an account has it: any other text is
+    kept as a keyed hash (users.records), since it may be a password typed
+    into the wrong field.
     """
     user_model = get_user_model()
-    username = str(credentials.get(user_model.USERNAME_FIELD, ""))
+    username = recorded_username(credentials.get(user_model.USERNAME_FIELD))
     AuditEvent.objects.create(
         action=Action.LOGIN_FAILED,
         target_type=user_model._meta.label,
         target_repr=username[:255],
+        **request_details(request),
+    )
+
+
+@receiver(user_locked_out, dispatch_uid="audit.record_lockout")
+def record_lockout(
+    sender: object,
+    request: HttpRequest,
+    username: str | None,
+    ip_address: str | None,
+    **kwargs: Any,
+) -> None:
+    """Record that django-axes locked a username out at an address after too many failed logins.
+
+    django-axes sends user_locked_out with the string "axes" as sender: this
+    listens to any sender. The username comes through AXES_USERNAME_CALLABLE,
+    so an unknown one is already a keyed hash.
+    """
+    user_model = get_user_model()
+    AuditEvent.objects.create(
+        action=Action.LOCKED_OUT,
+        target_type=user_model._meta.label,
+        target_repr=str(username or "")[:255],
+        changes={"failure_limit": settings.AXES_FAILURE_LIMIT},
         **request_details(request),
     )
 

@@ -26,6 +26,7 @@ from django.core import signals as core_signals
 from django.db import models
 from django.db.models import signals as model_signals
 from django.dispatch import Signal
+from django.utils.module_loading import import_string
 
 PROJECT_PACKAGE = __name__.split(".")[0]
 
@@ -60,6 +61,9 @@ DJANGO_SIGNALS = [
     ),
     (auth_signals, ["user_logged_in", "user_logged_out", "user_login_failed"]),
 ]
+# Signals of third-party apps that the project's receivers listen to, named
+# by their dotted path.
+THIRD_PARTY_SIGNALS = ["axes.signals.user_locked_out"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ def project_apps():
 
 
 def signals():
-    """Every signal to look at, as (name, signal): Django's, then the project's.
+    """Every signal to look at, as (name, signal): Django's, third-party ones, the project's.
 
     The project's are the Signal instances at the top level of each of its
     apps' signals.py, named by their path in the project package, such as
@@ -94,6 +98,7 @@ def signals():
         for module, names in DJANGO_SIGNALS
         for name in names
     ]
+    found += [(path, import_string(path)) for path in THIRD_PARTY_SIGNALS]
     for app in project_apps():
         module_name = f"{app.name}.signals"
         if importlib.util.find_spec(module_name) is None:

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .forms import ProfileForm
 from .models import Profile, User
 
 
 class ProfileInline(admin.StackedInline):
     model = Profile
+    form = ProfileForm  # its avatar is re-encoded too
     can_delete = False
     readonly_fields = ("created_at", "updated_at")
 

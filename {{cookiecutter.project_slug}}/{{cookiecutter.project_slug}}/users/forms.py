@@ -7,12 +7,20 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 
 from ..core.after_response import after_response
+from .avatars import reencode_avatar
 from .models import Profile
 from .signals import password_reset_requested
-from .validators import AVATAR_EXTENSIONS, AVATAR_MAX_BYTES
+from .validators import (
+    AVATAR_EXTENSIONS,
+    AVATAR_MAX_BYTES,
+    validate_avatar_extension,
+    validate_avatar_size,
+)
 
 
 class SignUpForm(UserCreationForm):
@@ -53,6 +61,17 @@ class ProfileForm(forms.ModelForm):
                 f"of {AVATAR_MAX_BYTES // 2**20} MB at most."
             )
         }
+
+    def clean_avatar(self) -> File | bool | None:
+        """Store a new avatar re-encoded by Pillow: no metadata, nothing appended."""
+        avatar = self.cleaned_data["avatar"]
+        if not isinstance(avatar, UploadedFile):  # unchanged, or cleared (False)
+            return avatar
+        # The upload's own name and size are checked here: the stored file
+        # gets a new name and new bytes.
+        validate_avatar_extension(avatar)
+        validate_avatar_size(avatar)
+        return reencode_avatar(avatar)
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

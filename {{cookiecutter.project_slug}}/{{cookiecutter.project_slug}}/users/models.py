@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models, router, transaction
 from django.db.models.functions import Lower
 
+from .avatars import avatar_upload_to
 from .validators import validate_avatar_extension, validate_avatar_size
 
 
@@ -71,9 +72,10 @@ class Profile(models.Model):
     location = models.CharField(max_length=100, blank=True)
     website = models.URLField(blank=True)
     # Pillow checks that the upload is an image; the validators check its
-    # extension and size. users.signals removes a replaced file after commit.
+    # extension and size. ProfileForm stores it re-encoded (users.avatars),
+    # under a random name. users.signals removes a replaced file after commit.
     avatar = models.ImageField(
-        upload_to="avatars/",
+        upload_to=avatar_upload_to,
         blank=True,
         validators=[validate_avatar_extension, validate_avatar_size],
     )

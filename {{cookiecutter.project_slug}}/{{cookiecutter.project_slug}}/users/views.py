@@ -1,3 +1,7 @@
+from math import ceil
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -35,7 +39,10 @@ def signup(request):
                 # Another signup took the name or address after the form checked.
                 form.add_error(None, "This username or email address was just taken.")
             else:
-                login(request, user)
+                # Two backends (axes' and Django's): say which one vouches.
+                login(
+                    request, user, backend="django.contrib.auth.backends.ModelBackend"
+                )
                 messages.success(
                     request,
                     f"Welcome, {user.get_username()}! Your account is ready, "
@@ -99,3 +106,15 @@ class LogoutView(auth_views.LogoutView):
         response = super().post(request, *args, **kwargs)
         messages.info(request, "You are logged out.")
         return response
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None,
+    credentials: dict[str, Any] | None,
+) -> HttpResponse:
+    """The page django-axes shows instead of a login it refused (AXES_LOCKOUT_CALLABLE)."""
+    minutes = ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": minutes}
+    # 429 Too Many Requests, as django-axes answers by default.
+    return render(request, "registration/locked_out.html", context, status=429)

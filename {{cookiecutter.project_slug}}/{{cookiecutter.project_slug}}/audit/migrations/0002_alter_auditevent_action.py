@@ -15,6 +15,7 @@ class Migration(migrations.Migration):
                     ("signed_up", "Signed up"),
                     ("logged_in", "Logged in"),
                     ("login_failed", "Login failed"),
+                    ("locked_out", "Locked out"),
                     ("email_changed", "Email changed"),
                     ("email_confirmed", "Email confirmed"),
                     ("username_changed", "Username changed"),
