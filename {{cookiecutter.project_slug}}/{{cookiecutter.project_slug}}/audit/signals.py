@@ -11,11 +11,13 @@ that way are not in the trail.
 
 import ipaddress
 from collections import defaultdict
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db import models
 from django.db.models.signals import (
     m2m_changed,
     post_delete,
@@ -123,14 +125,24 @@ def memberships(through, instance, reverse, pk_set, using):
 @receiver(
     m2m_changed, sender="users.User_groups", dispatch_uid="audit.record_group_changes"
 )
-def record_group_changes(sender, instance, action, reverse, pk_set, using, **kwargs):
+def record_group_changes(
+    sender: type[models.Model],
+    instance: models.Model,
+    action: str,
+    reverse: bool,
+    pk_set: set[Any] | None,
+    using: str,
+    raw: bool,
+    **kwargs: Any,
+) -> None:
     """Record who joined or left which group, whichever side (user.groups, group.user_set) changed.
 
     post_add's pk_set holds only the new memberships. remove() reports every
     pk it was given and clear() none (pk_set is None), so pre_remove and
-    pre_clear read the memberships that are really about to go.
+    pre_clear read the memberships that are really about to go. Raw changes
+    (loaddata sets a fixture's memberships) are data being loaded, not events.
     """
-    if action == "pre_add":
+    if raw or action == "pre_add":
         return
     if action in ("pre_remove", "pre_clear"):
         instance._audit_leaving = memberships(sender, instance, reverse, pk_set, using)

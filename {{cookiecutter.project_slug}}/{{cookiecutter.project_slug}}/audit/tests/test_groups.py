@@ -1,7 +1,10 @@
 """Group membership (m2m_changed on User.groups): every action, from either side."""
 
+import json
+
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 
 from ...users.tests.factories import UserFactory
 from ..models import AuditEvent
@@ -118,4 +121,15 @@ def test_clearing_a_group_records_one_entry_per_member(groups):
 def test_a_rolled_back_change_leaves_no_entry(user, groups, rollback):
     rollback(lambda: user.groups.add(groups[0]))
 
+    assert trail() == []
+
+
+def test_loading_memberships_from_a_fixture_records_nothing(groups, tmp_path):
+    fixture = tmp_path / "member.json"
+    member = {"username": "loaded", "password": "", "groups": [groups[0].pk]}
+    fixture.write_text(json.dumps([{"model": "users.user", "fields": member}]))
+
+    call_command("loaddata", fixture, verbosity=0)  # m2m_changed with raw=True
+
+    assert groups[0].user_set.get().username == "loaded"
     assert trail() == []

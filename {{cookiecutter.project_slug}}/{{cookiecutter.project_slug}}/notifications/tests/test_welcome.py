@@ -40,6 +40,21 @@ def test_rollback_sends_no_welcome_email(outbox, rollback):
     assert not Notification.objects.exists()
 
 
+@pytest.mark.django_db
+def test_a_rolled_back_signup_queues_nothing(
+    rollback, captured_receivers, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        rollback(signup)
+
+    [welcome] = [
+        c for c in captured_receivers if c.name == "notifications.signals.queue_welcome"
+    ]
+    assert welcome.writes == ["INSERT"]  # the row, rolled back with the signup
+    assert callbacks == []  # and no delivery left waiting for a commit
+    assert not Notification.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_email_waits_for_the_outer_transaction(outbox):
     with transaction.atomic():
