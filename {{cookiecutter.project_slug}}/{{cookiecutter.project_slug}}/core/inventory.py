@@ -14,8 +14,10 @@ import importlib.util
 import inspect
 import sys
 import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -115,7 +117,9 @@ def receivers():
     ]
 
 
-def live_entries(signal):
+def live_entries(
+    signal: Signal,
+) -> Iterator[tuple[Any, Callable[..., Any], Any, bool]]:
     """(lookup_key, receiver, sender_ref, is_async) of each receiver still alive."""
     for entry in list(signal.receivers):
         # Sliced rather than unpacked: a field added to the tuple by a later
@@ -128,13 +132,13 @@ def live_entries(signal):
         yield lookup_key, target, sender_ref, is_async
 
 
-def dispatch_uid_of(lookup_key):
+def dispatch_uid_of(lookup_key: tuple[Any, Any]) -> str | None:
     # connect() keys a receiver on (dispatch_uid, sender id) when given a
     # dispatch_uid, on (receiver id, sender id) otherwise.
     return lookup_key[0] if isinstance(lookup_key[0], str) else None
 
 
-def receivers_of(name, signal):
+def receivers_of(name: str, signal: Signal) -> Iterator[Receiver]:
     for lookup_key, target, sender_ref, is_async in live_entries(signal):
         if sender_ref is not None:
             sender = sender_ref()

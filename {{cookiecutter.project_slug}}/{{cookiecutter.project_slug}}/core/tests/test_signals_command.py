@@ -247,3 +247,63 @@ def test_check_fails_when_the_page_is_missing(tmp_path):
 def test_check_takes_no_filter(tmp_path):
     with pytest.raises(CommandError, match="no filter"):
         run("--check", tmp_path / "signals.md", "--app", "users")
+
+
+def boxes(diagram: str) -> dict[str | None, list[str]]:
+    """The node lines of a Mermaid flowchart by subgraph title (None: outside any)."""
+    found: dict[str | None, list[str]] = {None: []}
+    box = None
+    for line in diagram.splitlines()[1:]:
+        text = line.strip()
+        if text.startswith("subgraph "):
+            box = text.rpartition("[")[2].rstrip("]")
+            found[box] = []
+        elif text == "end":
+            box = None
+        elif "-->" not in text:
+            found[box].append(text)
+    return found
+
+
+def test_mermaid_draws_senders_and_receivers_in_their_apps(connected):
+    diagram = run("--format", "mermaid")
+
+    assert diagram.startswith("flowchart LR\n")
+    assert (
+        "    sender_users_User -->|post_save| receiver_users_signals_create_profile\n"
+    ) in diagram
+    assert (
+        "    signal_users_signals_user_signed_up --> receiver_audit_signals_record_signup\n"
+    ) in diagram
+    found = boxes(diagram)
+    assert 'sender_users_User["users.User"]' in found["users"]
+    assert 'receiver_users_signals_create_profile("create_profile")' in found["users"]
+    assert 'signal_users_signals_user_signed_up(["user_signed_up"])' in found["users"]
+    assert 'receiver_audit_signals_record_signup("record_signup")' in found["audit"]
+    assert 'signal_user_logged_in(["user_logged_in"])' in found[None]  # Django's
+    assert (
+        'receiver_core_tests_test_signals_command_on_user_saved("on_user_saved")'
+        in found["core"]
+    )
+    assert "update_last_login" not in diagram  # the project's receivers only
+
+
+def test_markdown_carries_the_diagram_above_the_table():
+    page = run("--format", "markdown")
+
+    diagram = f"```mermaid\n{run('--format', 'mermaid')}```\n"
+    assert diagram in page
+    assert page.index(diagram) < page.index("| signal | sender | receiver |")
+
+
+def test_check_fails_when_the_diagram_is_out_of_date(tmp_path):
+    page = tmp_path / "signals.md"
+    page.write_text(
+        run("--format", "markdown").replace(
+            "-->|post_save| receiver_users_signals_create_profile",
+            "-->|pre_save| receiver_users_signals_create_profile",
+        )
+    )
+
+    with pytest.raises(CommandError, match="does not match"):
+        call_command("signals", "--check", page, stderr=StringIO())
