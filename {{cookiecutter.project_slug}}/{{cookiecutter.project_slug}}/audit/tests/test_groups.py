@@ -1,6 +1,7 @@
 """Group membership (m2m_changed on User.groups): every action, from either side."""
 
 import json
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -124,7 +125,9 @@ def test_a_rolled_back_change_leaves_no_entry(user, groups, rollback):
     assert trail() == []
 
 
-def test_loading_memberships_from_a_fixture_records_nothing(groups, tmp_path):
+def test_loading_memberships_from_a_fixture_records_nothing(
+    groups: list[Group], tmp_path: Path
+) -> None:
     fixture = tmp_path / "member.json"
     member = {"username": "loaded", "password": "", "groups": [groups[0].pk]}
     fixture.write_text(json.dumps([{"model": "users.user", "fields": member}]))

@@ -8,7 +8,7 @@ check is in SILENCED_SYSTEM_CHECKS.
 import ast
 import inspect
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from io import StringIO
 from typing import Any
@@ -19,8 +19,11 @@ from django.core.mail import send_mail
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models.signals import post_save
+from pytest_django.fixtures import Settings
 
 from .. import checks as signal_checks
+
+Receiver = Callable[..., Any]
 
 HERE = __name__
 
@@ -72,12 +75,12 @@ def check(**kwargs: Any) -> str:
     return out.getvalue()
 
 
-def signal_warnings() -> list[tuple[str, Any]]:
+def signal_warnings() -> list[tuple[str | None, Any]]:
     found = checks.run_checks(tags=[checks.Tags.signals])
-    return [(w.id, w.obj) for w in found if w.id.startswith("signals.W")]
+    return [(w.id, w.obj) for w in found if (w.id or "").startswith("signals.W")]
 
 
-def test_the_projects_receivers_pass_clean():
+def test_the_projects_receivers_pass_clean() -> None:
     assert signal_warnings() == []
     assert "System check identified no issues" in check()
 
@@ -103,8 +106,13 @@ def test_the_projects_receivers_pass_clean():
     ],
 )
 def test_a_planted_receiver_is_reported_with_its_fix_and_can_be_silenced(
-    settings, receiver, connect, check_id, message, hint
-):
+    settings: Settings,
+    receiver: Receiver,
+    connect: dict[str, str],
+    check_id: str,
+    message: str,
+    hint: str,
+) -> None:
     name = f"{HERE}.{receiver.__name__}"
     lines, first = inspect.getsourcelines(receiver)
     line = (
@@ -127,13 +135,13 @@ def test_a_planted_receiver_is_reported_with_its_fix_and_can_be_silenced(
         assert "System check identified no issues (1 silenced)" in check()
 
 
-def test_mail_sent_from_on_commit_is_not_reported():
+def test_mail_sent_from_on_commit_is_not_reported() -> None:
     with connected(mails_on_commit, dispatch_uid="tests.mails_on_commit"):
         assert signal_warnings() == []
 
 
 @pytest.fixture
-def planted_app(settings) -> Iterator[None]:
+def planted_app(settings: Settings) -> Iterator[None]:
     """An app whose models.py imports its signals.py, installed for one test."""
     settings.INSTALLED_APPS = [
         *settings.INSTALLED_APPS,
@@ -143,7 +151,9 @@ def planted_app(settings) -> Iterator[None]:
     post_save.disconnect(sender="users.User", dispatch_uid="planted.on_user_saved")
 
 
-def test_receivers_connected_from_models_py_are_reported(planted_app, settings):
+def test_receivers_connected_from_models_py_are_reported(
+    planted_app: None, settings: Settings
+) -> None:
     models = f"{HERE.rpartition('.')[0]}.planted.models"
 
     assert signal_warnings() == [("signals.W004", models)]
@@ -210,7 +220,9 @@ def effects(source: str) -> list[tuple[int, str]]:
         ("def later():\n    greet.delay(1)\ntransaction.on_commit(later)", []),
     ],
 )
-def test_outside_effects_are_found_through_imports(body, expected):
+def test_outside_effects_are_found_through_imports(
+    body: str, expected: list[str]
+) -> None:
     source = "def receiver(sender, **kwargs):\n" + textwrap.indent(body, "    ")
 
     assert [what for _, what in effects(source)] == expected

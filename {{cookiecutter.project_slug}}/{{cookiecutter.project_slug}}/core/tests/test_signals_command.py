@@ -5,6 +5,7 @@ import inspect
 import json
 import weakref
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -95,7 +96,7 @@ def test_lists_an_async_receiver_of_any_sender(connected):
     assert row["is_async"] is True
 
 
-def test_skips_a_receiver_whose_weak_reference_died():
+def test_skips_a_receiver_whose_weak_reference_died() -> None:
     listener = Listener()
     post_save.connect(listener.on_saved, sender=settings.AUTH_USER_MODEL)
     del listener
@@ -110,7 +111,7 @@ def test_skips_a_receiver_whose_weak_reference_died():
     assert f"{HERE}.Listener.on_saved" not in listing()
 
 
-def test_lists_the_project_receivers_and_djangos():
+def test_lists_the_project_receivers_and_djangos() -> None:
     rows = listing()
 
     welcome = rows[f"{PROJECT}.notifications.signals.queue_welcome"]
@@ -122,7 +123,7 @@ def test_lists_the_project_receivers_and_djangos():
     assert last_login["file"] == "django/contrib/auth/models.py"
 
 
-def test_lists_receivers_of_the_projects_own_signals():
+def test_lists_receivers_of_the_projects_own_signals() -> None:
     rows = listing()
 
     signup = rows[f"{PROJECT}.audit.signals.record_signup"]
@@ -133,7 +134,7 @@ def test_lists_receivers_of_the_projects_own_signals():
     assert reset["defers"] == ["commit"{% if cookiecutter.background == "celery" %}, "task"{% endif %}]
 
 
-def test_project_option_leaves_djangos_receivers_out():
+def test_project_option_leaves_djangos_receivers_out() -> None:
     rows = listing("--project")
 
     assert f"{PROJECT}.users.signals.create_profile" in rows
@@ -147,7 +148,7 @@ def test_filters_by_signal(connected):
     assert {row["signal"] for row in rows.values()} == {"request_started"}
 
 
-def test_filters_a_project_signal_by_its_short_name():
+def test_filters_a_project_signal_by_its_short_name() -> None:
     rows = listing("--signal", "user_signed_up")
 
     assert list(rows) == [f"{PROJECT}.audit.signals.record_signup"]
@@ -162,7 +163,7 @@ def test_filters_by_sender(connected):
     assert f"{HERE}.on_request_started" in listing("--sender", "any")
 
 
-def test_filters_by_app():
+def test_filters_by_app() -> None:
     rows = listing("--app", "audit")
 
     assert rows
@@ -170,7 +171,7 @@ def test_filters_by_app():
     assert "django.contrib.auth.models.update_last_login" in listing("--app", "auth")
 
 
-def test_an_unknown_app_is_an_error():
+def test_an_unknown_app_is_an_error() -> None:
     with pytest.raises(CommandError, match="No installed app"):
         run("--app", "nope")
 
@@ -201,7 +202,7 @@ def test_table_shows_one_line_per_receiver_with_file_and_line(connected):
     ]
 
 
-def test_table_says_when_nothing_matches():
+def test_table_says_when_nothing_matches() -> None:
     assert run("--signal", "class_prepared", "--project") == "No receiver matches.\n"
 
 
@@ -265,7 +266,7 @@ def boxes(diagram: str) -> dict[str | None, list[str]]:
     return found
 
 
-def test_mermaid_draws_senders_and_receivers_in_their_apps(connected):
+def test_mermaid_draws_senders_and_receivers_in_their_apps(connected: object) -> None:
     diagram = run("--format", "mermaid")
 
     assert diagram.startswith("flowchart LR\n")
@@ -288,7 +289,7 @@ def test_mermaid_draws_senders_and_receivers_in_their_apps(connected):
     assert "update_last_login" not in diagram  # the project's receivers only
 
 
-def test_markdown_carries_the_diagram_above_the_table():
+def test_markdown_carries_the_diagram_above_the_table() -> None:
     page = run("--format", "markdown")
 
     diagram = f"```mermaid\n{run('--format', 'mermaid')}```\n"
@@ -296,7 +297,7 @@ def test_markdown_carries_the_diagram_above_the_table():
     assert page.index(diagram) < page.index("| signal | sender | receiver |")
 
 
-def test_check_fails_when_the_diagram_is_out_of_date(tmp_path):
+def test_check_fails_when_the_diagram_is_out_of_date(tmp_path: Path) -> None:
     page = tmp_path / "signals.md"
     page.write_text(
         run("--format", "markdown").replace(

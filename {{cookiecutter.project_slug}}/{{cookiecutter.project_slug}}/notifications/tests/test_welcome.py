@@ -1,9 +1,12 @@
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from ...core.testing import ReceiverCall
 from ...users.models import User
 from ...users.services import sign_up
 from ...users.tests.factories import UserFactory
@@ -42,8 +45,10 @@ def test_rollback_sends_no_welcome_email(outbox, rollback):
 
 @pytest.mark.django_db
 def test_a_rolled_back_signup_queues_nothing(
-    rollback, captured_receivers, django_capture_on_commit_callbacks
-):
+    rollback: Callable[[Callable[[], object]], None],
+    captured_receivers: list[ReceiverCall],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     with django_capture_on_commit_callbacks() as callbacks:
         rollback(signup)
 
