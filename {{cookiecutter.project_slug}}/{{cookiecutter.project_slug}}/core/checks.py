@@ -118,10 +118,10 @@ def check_receivers(
                     "but never reads raw."
                 )
                 found.append(warning("W002", message, name))
-            if name in checked_calls:  # connected to several signals
+            module_code = sys.modules.get(module)
+            if module_code is None or name in checked_calls:  # seen on another signal
                 continue
             checked_calls.add(name)
-            module_code = sys.modules[module]
             imports = imported_names(module_code)
             package = module_code.__package__ or ""
             for line, what in outside_effects(function, imports, package):
