@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import signals
 from factory.django import mute_signals
 
-from {{ cookiecutter.project_slug }}.core.testing import ReceiverCall, capture_receivers
+from {{ cookiecutter.project_slug }}.core import testing
 from {{ cookiecutter.project_slug }}.users.tests.factories import UserFactory
 
 
@@ -44,7 +44,7 @@ def muted_signals():
 
 
 @pytest.fixture
-def captured_receivers() -> Iterator[list[ReceiverCall]]:
+def captured_receivers() -> Iterator[list[testing.ReceiverCall]]:
     """Every signal receiver call of the test, in call order (see core/testing.py).
 
         def test_signup(captured_receivers):
@@ -53,7 +53,7 @@ def captured_receivers() -> Iterator[list[ReceiverCall]]:
 
     To record a few lines only, use `with capture_receivers() as calls:`.
     """
-    with capture_receivers() as calls:
+    with testing.capture_receivers() as calls:
         yield calls
 
 
