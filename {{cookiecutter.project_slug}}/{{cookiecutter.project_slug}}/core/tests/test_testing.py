@@ -10,6 +10,7 @@ from django.dispatch import Signal
 from django.test import RequestFactory
 
 from ...users.models import Profile
+from .. import slow_receivers
 from ..testing import ReceiverCall, capture_receivers
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +129,18 @@ def test_the_fixture_records_the_whole_test(
     User.objects.create_user("ada")
 
     assert "users.signals.create_profile" in [c.name for c in captured_receivers]
+
+
+def test_nests_with_the_slow_receiver_guard() -> None:
+    original = Signal._live_receivers
+    slow_receivers.install()  # wraps the same method
+    try:
+        with capture_receivers() as calls:
+            User.objects.create_user("ada")
+        assert Signal._live_receivers is slow_receivers.timed_live_receivers
+    finally:
+        slow_receivers.uninstall()
+
+    assert Signal._live_receivers is original
+    # Named after the receiver, not after the guard's wrapper around it.
+    assert "users.signals.create_profile" in [c.name for c in calls]
