@@ -131,7 +131,7 @@ def memberships(through, instance, reverse, pk_set, using):
 )
 def record_group_changes(
     sender: type[Model],
-    instance: Model,
+    instance: Model,  # a user, or a group when reverse
     action: str,
     reverse: bool,
     pk_set: set[Any] | None,
@@ -153,17 +153,20 @@ def record_group_changes(
         instance._audit_leaving = memberships(sender, instance, reverse, pk_set, using)
         return
     if action == "post_add":
-        pairs = [(instance.pk, pk) for pk in pk_set]
+        added = pk_set or set()  # never None after an add
+        pairs = [(instance.pk, pk) for pk in added]
         if reverse:  # group.user_set.add(*users): pk_set holds users
-            pairs = [(pk, instance.pk) for pk in pk_set]
+            pairs = [(pk, instance.pk) for pk in added]
     else:  # post_remove, post_clear
         pairs = instance.__dict__.pop("_audit_leaving", [])
     if not pairs:
         return
+    users: dict[Any, Any]
+    groups: dict[Any, Any]
     if reverse:
         groups = {instance.pk: instance}
-        users = get_user_model()._default_manager.using(using)
-        users = users.in_bulk({user_pk for user_pk, _ in pairs})
+        all_users = get_user_model()._default_manager.using(using)
+        users = all_users.in_bulk({user_pk for user_pk, _ in pairs})
     else:
         users = {instance.pk: instance}
         groups = Group.objects.using(using).in_bulk({pk for _, pk in pairs})

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.core import checks
 
 
 class CoreConfig(AppConfig):
@@ -7,7 +8,12 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = "Core"
 
-    def ready(self):
+    def ready(self) -> None:
+        # Imported here: the checks read models and signals, not loaded yet
+        # when apps.py is.
+        from .checks import check_receivers
+
+        checks.register(check_receivers, checks.Tags.signals)
         # Off, the guard is never installed: nothing connected, nothing wrapped.
         if settings.SIGNALS_SLOW_RECEIVER_GUARD:
             from . import slow_receivers

@@ -16,8 +16,10 @@ import site
 import sys
 import sysconfig
 import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -122,7 +124,10 @@ def receivers():
     ]
 
 
-def receivers_of(name, signal):
+def live_entries(
+    signal: Signal,
+) -> Iterator[tuple[Any, Callable[..., Any], Any, bool]]:
+    """(lookup_key, receiver, sender_ref, is_async) of each receiver still alive."""
     for entry in list(signal.receivers):
         # Sliced rather than unpacked: a field added to the tuple by a later
         # Django must not break the listing.
@@ -131,6 +136,17 @@ def receivers_of(name, signal):
             target = target()
             if target is None:  # the receiver was garbage-collected
                 continue
+        yield lookup_key, target, sender_ref, is_async
+
+
+def dispatch_uid_of(lookup_key: tuple[Any, Any]) -> str | None:
+    # connect() keys a receiver on (dispatch_uid, sender id) when given a
+    # dispatch_uid, on (receiver id, sender id) otherwise.
+    return lookup_key[0] if isinstance(lookup_key[0], str) else None
+
+
+def receivers_of(name: str, signal: Signal) -> Iterator[Receiver]:
+    for lookup_key, target, sender_ref, is_async in live_entries(signal):
         if sender_ref is not None:
             sender = sender_ref()
             if sender is None:  # the sender was garbage-collected
@@ -140,9 +156,7 @@ def receivers_of(name, signal):
             sender = "any"
         else:
             sender = "unknown (not weakly referenceable)"
-        # connect() keys a receiver on (dispatch_uid, sender id) when given a
-        # dispatch_uid, on (receiver id, sender id) otherwise.
-        dispatch_uid = lookup_key[0] if isinstance(lookup_key[0], str) else None
+        dispatch_uid = dispatch_uid_of(lookup_key)
         target = unwrap(target)
         module = module_of(target)
         file, line = source_of(target)
