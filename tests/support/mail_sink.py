@@ -21,6 +21,7 @@ class Recorder:
     def __init__(self):
         self.lock = threading.Lock()
         self.messages = []  # (recipients, subject)
+        self.received_at = []  # time.monotonic() of each message
         self.seen = set()  # recipients announced (RCPT), delivered or not
         self.slow = {}  # recipient -> seconds to wait before accepting it, once
         self.refuse = set()  # recipients refused once with a temporary error
@@ -42,6 +43,7 @@ class Recorder:
         subject = message_from_bytes(envelope.content).get("Subject", "")
         with self.lock:
             self.messages.append((tuple(envelope.rcpt_tos), subject))
+            self.received_at.append(time.monotonic())
         return "250 Message accepted for delivery"
 
 
