@@ -180,9 +180,9 @@ class Stack:
             time.sleep(0.2)
 
     def stop(self, name=None):
-        """SIGTERM to honcho, which passes it to every process group, as a platform
-        stopping a release does; or to the main process of `name` alone, after
-        which honcho stops the others. Wait until every process is gone."""
+        """SIGTERM to honcho, which passes it to every process group, or to the
+        main process of `name` alone, after which honcho stops the others.
+        Wait until every process is gone."""
         pid = self.honcho.pid if name is None else self.main_pid(name)
         os.kill(pid, signal.SIGTERM)
         try:
@@ -360,8 +360,8 @@ def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(s
     assert mail.count()["carol@example.com"] == 1
     assert stack.rows()["carol"]["sent"]
 
-    # SIGTERM to every process (honcho signals each process group, as a
-    # platform does) in the middle of a send longer than the grace: the send
+    # SIGTERM to every process (honcho signals each process group, as Heroku
+    # signals every process of a dyno) in the middle of a send longer than the grace: the send
     # dies (a Celery pool process at once, gunicorn's worker after its
     # graceful timeout), and the outbox hands it to the next delivery.
     stack.start()

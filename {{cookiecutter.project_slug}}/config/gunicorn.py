@@ -23,7 +23,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 timeout = 30
 # On SIGTERM, workers stop accepting, finish the requests they hold for up to
 # this long, then are killed. Keep it below your platform's own stop timeout
-# (Heroku and Docker wait 30 s, then SIGKILL), so requests finish first.
+# (Heroku and Kubernetes wait 30 s, then SIGKILL; `docker stop` waits 10 s
+# unless given --time), so requests finish first.
 graceful_timeout = 20
 # Reuse a connection from the proxy for a few seconds.
 keepalive = 5
