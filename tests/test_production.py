@@ -42,7 +42,9 @@ CLAIM_TIMEOUT = 15
 # SIGKILL to the others (honcho's KILL_WAIT).
 HONCHO_KILL_WAIT = 5
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("production")]
+# Each test renders its own project, database, ports and Redis key prefix:
+# the two can run side by side.
+pytestmark = pytest.mark.slow
 
 # Prints {username: {"sent": bool, "claimed": bool, "attempts": n}}.
 ROWS = """
