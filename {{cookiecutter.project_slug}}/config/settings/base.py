@@ -24,7 +24,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS = []
+THIRD_PARTY_APPS: list[str] = []
 # The project's own apps. Order matters for signals: receivers of the same
 # signal run in the order their apps are listed.
 LOCAL_APPS = [

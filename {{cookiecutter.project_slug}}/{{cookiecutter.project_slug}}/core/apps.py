@@ -7,7 +7,7 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = "Core"
 
-    def ready(self):
+    def ready(self) -> None:
         # Off, the guard is never installed: nothing connected, nothing wrapped.
         if settings.SIGNALS_SLOW_RECEIVER_GUARD:
             from . import slow_receivers

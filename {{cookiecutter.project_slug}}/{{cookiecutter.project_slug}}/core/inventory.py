@@ -14,10 +14,13 @@ import importlib.util
 import inspect
 import sys
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-from django.apps import apps
+from django.apps import AppConfig, apps
 from django.conf import settings
 from django.contrib.auth import signals as auth_signals
 from django.core import signals as core_signals
@@ -31,7 +34,7 @@ PROJECT_PACKAGE = __name__.split(".")[0]
 # not one of the receivers docs/signals.md holds.
 TOOLING_MODULES = {f"{PROJECT_PACKAGE}.core.slow_receivers"}
 
-DJANGO_SIGNALS = [
+DJANGO_SIGNALS: list[tuple[ModuleType, list[str]]] = [
     (
         model_signals,
         [
@@ -75,12 +78,12 @@ class Receiver:
     project: bool
 
 
-def project_apps():
+def project_apps() -> list[AppConfig]:
     prefix = PROJECT_PACKAGE + "."
     return [app for app in apps.get_app_configs() if app.name.startswith(prefix)]
 
 
-def signals():
+def signals() -> list[tuple[str, Signal]]:
     """Every signal to look at, as (name, signal): Django's, then the project's.
 
     The project's are the Signal instances at the top level of each of its
@@ -106,7 +109,7 @@ def signals():
     return found
 
 
-def receivers():
+def receivers() -> list[Receiver]:
     """The live receivers of every signal, in the order each signal calls them."""
     return [
         receiver
@@ -115,7 +118,7 @@ def receivers():
     ]
 
 
-def receivers_of(name, signal):
+def receivers_of(name: str, signal: Signal) -> Iterator[Receiver]:
     for entry in list(signal.receivers):
         # Sliced rather than unpacked: a field added to the tuple by a later
         # Django must not break the listing.
@@ -155,34 +158,34 @@ def receivers_of(name, signal):
         )
 
 
-def is_project(module):
+def is_project(module: str) -> bool:
     in_package = module == PROJECT_PACKAGE or module.startswith(PROJECT_PACKAGE + ".")
     return in_package and module not in TOOLING_MODULES
 
 
-def unwrap(target):
+def unwrap(target: Any) -> Any:
     while isinstance(target, functools.partial):
         target = target.func
     return inspect.unwrap(target)
 
 
-def named(target):
+def named(target: Any) -> Any:
     """The target itself if it has a name (function, method, class), else its class."""
     return target if hasattr(target, "__qualname__") else type(target)
 
 
-def module_of(target):
+def module_of(target: Any) -> str:
     return getattr(named(target), "__module__", None) or ""
 
 
-def dotted_name(target):
+def dotted_name(target: Any) -> str:
     """`module.qualname` of a function, method, class or callable object."""
     module = module_of(target)
     qualname = named(target).__qualname__
     return f"{module}.{qualname}" if module else qualname
 
 
-def describe_sender(sender):
+def describe_sender(sender: object) -> str:
     """A model's label ("users.User"), a string sender as is, else a dotted name."""
     if isinstance(sender, type) and issubclass(sender, models.Model):
         return sender._meta.label
@@ -191,7 +194,7 @@ def describe_sender(sender):
     return dotted_name(sender)
 
 
-def source_of(target):
+def source_of(target: Any) -> tuple[str, int | None]:
     """(file, first line) of a receiver's code; the file relative to the project or to sys.path."""
     function = getattr(target, "__func__", target)
     code = getattr(function, "__code__", None)
@@ -202,7 +205,7 @@ def source_of(target):
     return short_path(code.co_filename), code.co_firstlineno
 
 
-def short_path(filename):
+def short_path(filename: str) -> str:
     path = Path(filename)
     roots = sorted(
         {Path(entry) for entry in sys.path if entry}, key=lambda p: -len(p.parts)
@@ -213,5 +216,5 @@ def short_path(filename):
     return filename
 
 
-def first_line(docstring):
+def first_line(docstring: str | None) -> str:
     return docstring.strip().splitlines()[0] if docstring else ""

@@ -4,11 +4,13 @@ The core app connects no receiver of its own here; `manage.py signals` reads
 the marker, and docs/signals.md shows it in the "defers" column.
 """
 
+from collections.abc import Callable
+
 COMMIT = "commit"
 TASK = "task"
 
 
-def defers(*where):
+def defers[F: Callable[..., object]](*where: str) -> Callable[[F], F]:
     """Mark a receiver that hands its work on: "commit" (transaction.on_commit), "task" (a worker).
 
     A label for readers and for `manage.py signals`; it changes nothing at run
@@ -22,8 +24,9 @@ def defers(*where):
     if not where or unknown:
         raise ValueError(f"defers() takes {COMMIT!r} and/or {TASK!r}, not {where!r}")
 
-    def mark(receiver):
-        receiver.defers = where
+    def mark(receiver: F) -> F:
+        # An attribute on the function object, which manage.py signals reads.
+        receiver.defers = where  # type: ignore[attr-defined]
         return receiver
 
     return mark

@@ -14,6 +14,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from ..core.signals import defers
+from ..users.models import User
 from ..users.signals import password_reset_requested
 from .models import Notification
 {%- if cookiecutter.background == "celery" %}
@@ -23,7 +24,7 @@ from .services import deliver
 {%- endif %}
 
 
-def deliver_on_commit(notification, using):
+def deliver_on_commit(notification: Notification, using: str | None) -> None:
     """Deliver a notification once the transaction that wrote it commits, never on rollback."""
 {%- if cookiecutter.background == "celery" %}
     # A worker sends it (tasks.py); a broker error is logged, never raised.
@@ -39,7 +40,14 @@ def deliver_on_commit(notification, using):
     dispatch_uid="notifications.queue_welcome",
 )
 @defers("commit"{% if cookiecutter.background == "celery" %}, "task"{% endif %})
-def queue_welcome(sender, instance, created, raw, using, **kwargs):
+def queue_welcome(
+    sender: type[User],
+    instance: User,
+    created: bool,
+    raw: bool,
+    using: str,
+    **kwargs: object,
+) -> None:
     """Put the welcome email in the outbox, and deliver it once the signup commits.
 
     The row is written in the signup's transaction, so it cannot be lost;
@@ -55,7 +63,9 @@ def queue_welcome(sender, instance, created, raw, using, **kwargs):
 
 @receiver(password_reset_requested, dispatch_uid="notifications.queue_password_reset")
 @defers("commit"{% if cookiecutter.background == "celery" %}, "task"{% endif %})
-def queue_password_reset(sender, user, domain, use_https, **kwargs):
+def queue_password_reset(
+    sender: type, user: User, domain: str, use_https: bool, **kwargs: object
+) -> None:
     """Put a password reset email in the outbox, and deliver it once the request commits.
 
     The user's one reset row is set back to unsent, so asking again sends

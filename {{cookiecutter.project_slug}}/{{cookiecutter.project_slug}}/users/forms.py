@@ -1,8 +1,11 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.sites.shortcuts import get_current_site
+from django.http import HttpRequest
 
 from .models import Profile
 from .signals import password_reset_requested
@@ -22,7 +25,7 @@ class SignUpForm(UserCreationForm):
         model = get_user_model()
         fields = ("username", "email")
 
-    def clean_email(self):
+    def clean_email(self) -> str:
         email = get_user_model().objects.normalize_email(self.cleaned_data["email"])
         if get_user_model().objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(
@@ -57,7 +60,16 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     that follows is the same whether the address has an account or not.
     """
 
-    def save(self, domain_override=None, use_https=False, request=None, **kwargs):
+    # Django's save() takes the email templates and the token generator
+    # positionally too; PasswordResetView passes everything by keyword, and
+    # those arguments belong to the receiver here, hence the narrower signature.
+    def save(  # type: ignore[override]
+        self,
+        domain_override: str | None = None,
+        use_https: bool = False,
+        request: HttpRequest | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Send password_reset_requested for each account that may reset its password.
 
         Takes what PasswordResetView passes; the email templates and the token

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models, router, transaction
@@ -21,7 +23,7 @@ class User(AbstractUser):
             ),
         ]
 
-    def save(self, **kwargs):
+    def save(self, **kwargs: Any) -> None:
         # Django saves a single-table model without a transaction, so in
         # autocommit mode the rows that post_save receivers write (the audit
         # trail, the welcome notification) would commit on their own. One
@@ -53,5 +55,5 @@ class Profile(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.display_name or self.user.get_username()

@@ -1,18 +1,27 @@
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from .forms import ProfileForm, SignUpForm
-from .models import Profile
+from .models import Profile, User
 from .services import sign_up
 
 
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request of a view behind login_required: its user is a User."""
+
+    user: User
+
+
 @require_http_methods(["GET", "POST"])
-def signup(request):
+def signup(request: HttpRequest) -> HttpResponse:
     """Create an account through the sign_up service, log the user in, show the profile."""
     if request.user.is_authenticated:
         return redirect("profile")
@@ -44,7 +53,7 @@ def signup(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile(request):
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show and edit the signed-in user's own profile: there is no id to change."""
     # Users made without signals (bulk_create, old rows) get their profile here.
     profile, _ = Profile.objects.get_or_create(user=request.user)
@@ -62,7 +71,7 @@ def profile(request):
 class LogoutView(auth_views.LogoutView):
     """Django's logout (POST only), plus a message that says it worked."""
 
-    def post(self, request, *args, **kwargs):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().post(request, *args, **kwargs)
         messages.info(request, "You are logged out.")
         return response

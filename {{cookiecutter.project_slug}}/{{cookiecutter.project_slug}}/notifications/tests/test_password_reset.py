@@ -23,7 +23,9 @@ def reset_of(user):
 
 
 def reset_link(email):
-    return re.search(r"http://testserver(/accounts/reset/\S+/)", email.body)[1]
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", email.body)
+    assert link, email.body
+    return link[1]
 
 
 @pytest.fixture

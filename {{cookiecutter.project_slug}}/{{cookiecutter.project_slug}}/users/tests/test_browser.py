@@ -58,7 +58,7 @@ def test_a_visitor_signs_up_edits_the_profile_and_logs_out_and_in(page, avatar):
     page.wait_for_image(".profile-card img.avatar")
     profile = Profile.objects.get(user=user)
     assert profile.location == "London"
-    assert profile.avatar.name.startswith("avatars/ada")
+    assert str(profile.avatar).startswith("avatars/ada")
     page.screenshot("profile")
 
     page.open("/")

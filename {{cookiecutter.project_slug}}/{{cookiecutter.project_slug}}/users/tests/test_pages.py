@@ -367,8 +367,8 @@ def test_uploading_an_avatar_stores_it_and_shows_it(client, user):
 
     profile = Profile.objects.get(user=user)
     assert response.redirect_chain == [("/accounts/profile/", 302)]
-    assert profile.avatar.name.startswith("avatars/avatar")
-    assert profile.avatar.storage.exists(profile.avatar.name)
+    assert str(profile.avatar).startswith("avatars/avatar")
+    assert profile.avatar.storage.exists(str(profile.avatar))
     assert f'src="{profile.avatar.url}"' in response.content.decode()
 
 

@@ -2,8 +2,10 @@
 
 import difflib
 import json
+from argparse import ArgumentParser
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
@@ -54,7 +56,7 @@ class Command(BaseCommand):
         "--check compares docs/signals.md with the code."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--format", choices=["table", "json", "markdown"], default="table"
         )
@@ -79,7 +81,7 @@ class Command(BaseCommand):
             help="exit non-zero with a diff when PATH differs from --format markdown",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: str, **options: Any) -> None:
         filters = {name: options[name] for name in ("app", "signal", "sender")}
         if options["check"]:
             if any(filters.values()):
@@ -102,7 +104,7 @@ class Command(BaseCommand):
             output = table(found)
         self.stdout.write(output, ending="")
 
-    def check_document(self, path):
+    def check_document(self, path: Path) -> None:
         expected = markdown([r for r in inventory.receivers() if r.project])
         try:
             committed = path.read_text(encoding="utf-8")
@@ -124,7 +126,12 @@ class Command(BaseCommand):
         )
 
 
-def matches(receiver, app=None, signal=None, sender=None):
+def matches(
+    receiver: inventory.Receiver,
+    app: str | None = None,
+    signal: str | None = None,
+    sender: str | None = None,
+) -> bool:
     if app and receiver.app != app:
         return False
     if signal and signal not in (receiver.signal, receiver.signal.rpartition(".")[2]):
@@ -132,7 +139,7 @@ def matches(receiver, app=None, signal=None, sender=None):
     return not sender or receiver.sender.lower() == sender.lower()
 
 
-def table(receivers):
+def table(receivers: list[inventory.Receiver]) -> str:
     if not receivers:
         return "No receiver matches.\n"
     header = ("signal", "sender", "receiver", "where", "mode", "dispatch_uid", "defers")
@@ -156,7 +163,7 @@ def table(receivers):
     return "\n".join(lines) + "\n"
 
 
-def markdown(receivers):
+def markdown(receivers: list[inventory.Receiver]) -> str:
     regenerate = REGENERATE.format(path="docs/signals.md")
     rows = [
         "| {} | {} | `{}` | {} | {} | {} |".format(
@@ -173,6 +180,6 @@ def markdown(receivers):
     return MARKDOWN_HEADER.format(regenerate=regenerate) + body + MARKDOWN_NOTES
 
 
-def cell(text):
+def cell(text: str) -> str:
     """Text safe inside a Markdown table cell."""
     return text.replace("|", "\\|")
