@@ -41,6 +41,8 @@ def test_newapp_gives_an_app_whose_tests_lint_and_checks_pass(project):
     project.py("manage.py", "check", "--fail-level", "WARNING")
     project.py("-m", "ruff", "check", "--no-cache", ".")
     project.py("-m", "ruff", "format", "--check", "--no-cache", ".")
+    # The new app's code is typed like the rest: mypy passes with it.
+    project.py("-m", "mypy")
     project.py("-m", "pytest", "-q", "-m", "not browser")
     orders = project.py("-m", "pytest", "-q", "acme_shop/orders").stdout
     assert " passed" in orders and "failed" not in orders, orders
