@@ -1,7 +1,7 @@
 """The generated CI workflow is valid for GitHub Actions, and its steps pass here.
 
-Validation uses the GitHub workflow schema that check-jsonschema vendors
-(offline). Then the workflow's own `run:` steps run, in order, in the
+Validation is offline: the GitHub workflow schema that check-jsonschema
+vendors, then actionlint (expressions, action versions, runner labels). Then the workflow's own `run:` steps run, in order, in the
 rendered project of each combination, with the job's environment: that is
 `make check` (ruff, mypy, makemigrations --check, signals --check,
 check --deploy, the whole pytest suite with CI=true), so the file is proven to
@@ -73,9 +73,20 @@ def expected_services(database, background):
 
 
 def test_workflow_is_valid_for_github_actions(baked):
-    checker = Path(sys.executable).parent / "check-jsonschema"
+    tools = Path(sys.executable).parent
     run(
-        [checker, "--builtin-schema", "vendor.github-workflows", WORKFLOW],
+        [
+            tools / "check-jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            WORKFLOW,
+        ],
+        cwd=baked.project_path,
+    )
+    # Without shellcheck and pyflakes: the result must not depend on what the
+    # machine has on PATH.
+    run(
+        [tools / "actionlint", "-no-color", "-shellcheck=", "-pyflakes=", WORKFLOW],
         cwd=baked.project_path,
     )
 
