@@ -16,14 +16,19 @@ containers. One Python runs the steps here (the template's), where CI runs
 each of the matrix.
 """
 
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import BUILD, combination_id, combination_params, run, unavailable
+from conftest import (
+    combination_id,
+    combination_params,
+    mypy_cache,
+    run,
+    unavailable,
+)
 
 WORKFLOW = Path(".github") / "workflows" / "ci.yml"
 # Steps that prepare a fresh CI machine; the harness has done their work.
@@ -123,10 +128,7 @@ def test_workflow_steps_pass_in_the_rendered_project(project, combination):
     for _, name in expected_services(*combination):
         env[name] = project.env[name]  # this machine's service, not the container's
     env.pop("PIP_CACHE_DIR", None)  # nothing is installed here
-    # mypy's cache survives between runs of the suite, one per combination.
-    cache = BUILD / "mypy-cache" / combination_id(*combination)
-    env["MYPY_CACHE_DIR"] = str(cache)
-    os.makedirs(cache, exist_ok=True)
+    env.update(mypy_cache(combination_id(*combination)))
 
     for step in runnable:
         # GitHub's default shell for `run:` on Linux.

@@ -8,7 +8,7 @@ import json
 import tomllib
 
 import pytest
-from conftest import combination_params, create_venv, run, venv_environ
+from conftest import combination_params, create_venv, mypy_cache, run, venv_environ
 
 
 @pytest.fixture(params=combination_params())
@@ -236,6 +236,7 @@ def test_pre_commit_passes_in_a_fresh_git_repository(cookies, make_project, tmp_
         "GIT_COMMITTER_EMAIL": "tests@example.com",
         "GIT_CONFIG_GLOBAL": "/dev/null",
         "GIT_CONFIG_NOSYSTEM": "1",
+        **mypy_cache("pre-commit"),
     }
     project.run("git", "-c", "init.defaultBranch=main", "init", "-q", env=git_env)
     project.run("git", "add", "-A", env=git_env)
