@@ -111,7 +111,13 @@ def test_workflow_has_the_services_and_pythons_of_the_combination(baked, combina
 def test_workflow_steps_pass_in_the_rendered_project(project, combination):
     job = load_job(project.path)
     steps = job["steps"]
-    assert {step.get("name") for step in steps} >= SETUP_STEPS
+    named = {step.get("name"): step.get("run", "") for step in steps}
+    assert set(named) >= SETUP_STEPS
+    # What the skipped steps would do, the harness has: Debian's browser, and
+    # the project's dependencies with its dev group.
+    assert "apt-get install" in named["Install Chromium and ChromeDriver"]
+    assert "chromium chromium-driver" in named["Install Chromium and ChromeDriver"]
+    assert "--group dev -e ." in named["Install the project and its dev tools"]
     runnable = [
         step for step in steps if "run" in step and step.get("name") not in SETUP_STEPS
     ]
