@@ -65,9 +65,10 @@ demo: $(VENV_STAMP)
 		cp pyproject.toml ../.venv/.installed-pyproject.toml; \
 	fi
 	cd $(DEMO_PROJECT) && ../.venv/bin/python manage.py migrate
-	cd $(DEMO_PROJECT) && ../.venv/bin/python manage.py shell --verbosity 0 -c "$$DEMO_USER_SCRIPT"
+	@# Links in emails (printed on the console) point to this server.
+	cd $(DEMO_PROJECT) && DJANGO_SITE_URL=http://127.0.0.1:$(PORT) ../.venv/bin/python manage.py shell --verbosity 0 -c "$$DEMO_USER_SCRIPT"
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in as demo / demo; Ctrl-C stops)"
-	cd $(DEMO_PROJECT) && exec ../.venv/bin/python manage.py runserver 127.0.0.1:$(PORT)
+	cd $(DEMO_PROJECT) && exec env DJANGO_SITE_URL=http://127.0.0.1:$(PORT) ../.venv/bin/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Remakes docs/profile.png, the README's screenshot, with the default
 # project's browser tests (needs chromium and chromium-driver on PATH).

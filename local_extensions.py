@@ -2,6 +2,9 @@
 
 Each answer may hold quotes, backslashes, accents, CJK or emoji, so every
 place that writes one into a file goes through the filter for that format.
+Free-text answers (project_name, description, author_name) go through
+`one_line` first: pasted text often brings a stray space or tab, and
+cookiecutter has computed the context before any hook could fix it.
 """
 
 import json
@@ -9,6 +12,11 @@ import re
 import unicodedata
 
 from jinja2.ext import Extension
+
+
+def one_line(value):
+    """Trim the ends and turn each tab into a space: what a pasted answer needs."""
+    return value.replace("\t", " ").strip()
 
 
 def identifier(value):
@@ -39,6 +47,7 @@ class EscapeExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.filters.update(
+            one_line=one_line,
             identifier=identifier,
             python_string=python_string,
             toml_string=toml_string,

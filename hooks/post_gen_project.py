@@ -1,6 +1,7 @@
 """Remove the files of disabled options, write .env, print the next steps."""
 
 import json
+import os
 import secrets
 import shutil
 from pathlib import Path
@@ -22,6 +23,11 @@ OPTION_PATHS = [
             "app_template/tasks.py-tpl",
         ],
     ),
+    # With Celery, a worker sends the emails: nothing waits for the response.
+    (
+        ANSWERS["background"] != "celery",
+        [f"{SLUG}/notifications/tests/test_after_response.py"],
+    ),
 ]
 
 for enabled, paths in OPTION_PATHS:
@@ -33,10 +39,15 @@ for enabled, paths in OPTION_PATHS:
         else:
             path.unlink()
 
-Path(".env").write_text(
-    "# Local settings, never committed (see .env.example).\n"
-    f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}\n"
-)
+# The secret key is readable by its owner only (0600), from the first byte:
+# created with that mode, and set again on a file an earlier render left.
+env_file = os.open(".env", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.fchmod(env_file, 0o600)
+with os.fdopen(env_file, "w") as env:
+    env.write(
+        "# Local settings, never committed (see .env.example).\n"
+        f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}\n"
+    )
 
 print(f"""
 Project created in {Path.cwd()}

@@ -3,6 +3,12 @@
 Cookiecutter runs this hook in the freshly created project directory and
 deletes that directory when the hook exits non-zero, so a refusal leaves
 nothing behind.
+
+A refused answer in an interactive session throws away every answer given so
+far, so what can be made right is accepted: free text (the project name,
+description and author) may start or end with whitespace and hold tabs,
+which the `one_line` filter (local_extensions.py) trims and turns into
+spaces wherever the text lands. This hook checks what that filter gives.
 """
 
 import json
@@ -24,10 +30,23 @@ PROJECT_NAMES = {
 }  # fmt: skip
 
 
+# Answers the template writes through the `one_line` filter.
+FREE_TEXT = ("project_name", "description", "author_name")
+
+
+def one_line(value):
+    """The same normalisation as local_extensions.one_line (hooks import only the stdlib)."""
+    return value.replace("\t", " ").strip()
+
+
 def problem(field, value):
     """Return what is wrong with one answer, or None."""
+    if field in FREE_TEXT:
+        value = value.replace("\t", " ")
     if re.search(r"[\x00-\x1f\x7f]", value):
         return "must be a single line without control characters"
+    if field in FREE_TEXT:
+        value = one_line(value)
     if value != value.strip():
         return "must not start or end with whitespace"
     if field == "project_slug":

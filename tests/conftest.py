@@ -223,9 +223,14 @@ class Project:
         env = {}
         if self.database == "postgresql":
             worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+            # The checkout in the name too: two clones testing at once on one
+            # server must not drop each other's databases at session end.
+            checkout = hashlib.sha256(str(TEMPLATE).encode()).hexdigest()[:6]
             name = re.sub(
-                r"\W", "_", f"tpl_{worker}_{self.path.name}_{self.background}"
-            )
+                r"\W",
+                "_",
+                f"tpl_{checkout}_{worker}_{self.path.name}_{self.background}",
+            )[:63]  # PostgreSQL's limit on a name
             env["DATABASE_URL"] = with_database_name(postgres_url(), name)
             if ensure_postgres_database(self.python, env["DATABASE_URL"]):
                 self.created_databases.append((self.python, env["DATABASE_URL"]))

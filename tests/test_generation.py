@@ -8,7 +8,7 @@ import json
 import tomllib
 
 import pytest
-from conftest import combination_params, create_venv, mypy_cache, run, venv_environ
+from conftest import combination_params, mypy_cache
 
 
 @pytest.fixture(params=combination_params())
@@ -108,6 +108,11 @@ def test_manage_check_reports_no_issue(project):
     project.py("manage.py", "check", "--fail-level", "WARNING")
 
 
+# ruff, mypy, makemigrations --check, check --deploy and the project's own
+# test suite run in tests/test_ci_workflow.py, as the CI workflow's `make check`;
+# tests/test_readme_setup.py installs the project as its README says.
+
+
 def test_celery_is_in_the_project_only_with_background_celery(baked, combination):
     """Without background=celery, not one "celery" anywhere: no module, dependency, setting or doc line."""
     root = baked.project_path
@@ -171,6 +176,7 @@ def test_celery_app_loads_from_the_project_root_and_never_runs_eagerly(
             "DJANGO_SETTINGS_MODULE": settings,
             "DJANGO_SECRET_KEY": "x" * 50,
             "DJANGO_ALLOWED_HOSTS": "example.com",
+            "DJANGO_SITE_URL": "https://example.com",
         },
     )
     assert json.loads(result.stdout) == {
@@ -203,24 +209,6 @@ def test_env_file_is_git_ignored(cookies):
         (result.project_path / ".gitignore").read_text(encoding="utf-8").splitlines()
     )
     assert {".env", "/.env"} & {line.strip() for line in ignored}
-
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("fresh-venv")
-def test_fresh_virtualenv_from_the_project_pyproject_runs_the_tests(cookies, tmp_path):
-    """Install the default project as its README says; a missing dependency fails here."""
-    result = cookies.bake()
-    assert result.exception is None, result.exception
-    venv = tmp_path / "venv"
-    python = create_venv(venv)
-    env = venv_environ(venv)
-    root = result.project_path
-    run(
-        [python, "-m", "pip", "install", "--quiet", "--group", "dev", "-e", "."],
-        root,
-        env,
-    )
-    run([python, "-m", "pytest", "-q", "-m", "not browser"], root, env)
 
 
 @pytest.mark.xdist_group("pre-commit")

@@ -1,14 +1,19 @@
-"""What the hooks accept, refuse and cost."""
+"""What the hooks accept and refuse, and how free-text answers are normalised.
+
+Timings live in benchmarks/render.py, never in a test.
+"""
 
 import ast
-import json
+import os
 import re
-import subprocess
+import stat
 import sys
-import time
+import tomllib
+from pathlib import Path
 
 import pytest
-from conftest import TEMPLATE, run
+from conftest import TEMPLATE, literal, run
+from cookiecutter.main import cookiecutter
 
 REFUSED_ANSWERS = [
     ("project_slug", "1shop"),  # not an identifier
@@ -22,15 +27,26 @@ REFUSED_ANSWERS = [
     ("project_slug", "os"),
     ("project_slug", "media"),  # a folder the project keeps at its root
     ("email", "nobody"),
+    ("email", " you@example.com"),  # only free text is trimmed
+    ("version", "1.0 "),
     ("timezone", "Mars/Olympus"),
+    ("project_name", "Acme\nShop"),  # a control character other than tab
+    ("description", "Sells\rthings"),
+    ("author_name", "Bob\x00"),
 ]
 
 
-@pytest.mark.parametrize(("field", "value"), REFUSED_ANSWERS, ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("field", "value", "others"),
+    [(field, value, {}) for field, value in REFUSED_ANSWERS]
+    # Empty once trimmed; with a slug given, since none derives from it.
+    + [("project_name", " \t ", {"project_slug": "shop"})],
+    ids=lambda v: str(v),
+)
 def test_bad_answer_is_refused_with_one_message_and_nothing_written(
-    cookies, capfd, tmp_path, field, value
+    cookies, capfd, tmp_path, field, value, others
 ):
-    result = cookies.bake(extra_context={field: value})
+    result = cookies.bake(extra_context={field: value, **others})
 
     assert result.exit_code != 0
     assert result.exception is not None
@@ -123,47 +139,94 @@ def test_hooks_import_only_the_standard_library():
     assert not outside
 
 
-def fastest_render(template, output_dir, config_file, runs=3):
-    """The best of a few wall-clock timings of `cookiecutter --no-input` (a new process)."""
-    timings = []
-    for number in range(runs):
-        start = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "cookiecutter",
-                "--no-input",
-                "--config-file",
-                str(config_file),
-                "--output-dir",
-                str(output_dir / str(number)),
-                str(template),
-            ],
-            check=True,
-            capture_output=True,
+FREE_TEXT = ("project_name", "description", "author_name")
+
+
+def test_free_text_answers_are_trimmed_and_tabs_become_spaces(cookies):
+    """What people paste (a stray space, a tab) is accepted and cleaned wherever it lands."""
+    result = cookies.bake(
+        extra_context={
+            "project_name": literal("  Acme\tShop "),
+            "description": literal("\tSells things\tonline. "),
+            "author_name": literal(" Zoë\tO'Brien\t"),
+        }
+    )
+
+    assert result.exception is None, result.exception
+    root = result.project_path
+    assert result.context["project_slug"] == "acme_shop"
+    assert root.name == "acme_shop"
+    data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    assert data["project"]["description"] == "Sells things online."
+    assert data["project"]["authors"][0]["name"] == "Zoë O'Brien"
+    settings = (root / "config" / "settings" / "base.py").read_text(encoding="utf-8")
+    assert 'PROJECT_NAME = "Acme Shop"\n' in settings
+    readme = (root / "README.md").read_text(encoding="utf-8").splitlines()
+    assert readme[:3] == ["# Acme Shop", "", "Sells things online\\."]
+    license_text = (root / "LICENSE").read_text(encoding="utf-8")
+    assert ", Zoë O'Brien\n" in license_text
+    written = "".join(
+        path.read_text(encoding="utf-8")
+        for path in (root / "pyproject.toml", root / "LICENSE")
+    )
+    assert "\t" not in written
+
+
+def test_every_free_text_answer_lands_through_one_line():
+    """A new place that writes project_name, description or author_name must normalise it."""
+    pattern = re.compile(
+        r"cookiecutter\.(" + "|".join(FREE_TEXT) + r")\b(?! \| one_line)"
+    )
+    files = [TEMPLATE / "cookiecutter.json"] + [
+        path
+        for path in (TEMPLATE / "{{cookiecutter.project_slug}}").rglob("*")
+        if path.is_file()
+    ]
+    unnormalised = [
+        f"{path.relative_to(TEMPLATE)}:{number}: {line.strip()}"
+        for path in files
+        for number, line in enumerate(
+            path.read_bytes().decode(errors="replace").splitlines(), 1
         )
-        timings.append(time.perf_counter() - start)
-    return min(timings)
+        if pattern.search(line)
+    ]
+    assert unnormalised == []
 
 
-@pytest.mark.xdist_group("timing")
-def test_generation_costs_little_more_than_a_one_file_template(
-    tmp_path, cookiecutter_config
+@pytest.fixture
+def open_umask():
+    """A umask that masks nothing: files get exactly the mode they are created with."""
+    previous = os.umask(0)
+    yield
+    os.umask(previous)
+
+
+def test_env_file_is_readable_by_its_owner_only(cookies, open_umask):
+    result = cookies.bake()
+
+    assert result.exception is None, result.exception
+    env_file = result.project_path / ".env"
+    assert "DJANGO_SECRET_KEY=" in env_file.read_text()
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+
+
+def test_env_file_left_by_an_earlier_render_is_made_private(
+    cookiecutter_config, tmp_path, open_umask
 ):
-    floor_template = tmp_path / "one-file-template"
-    (floor_template / "{{cookiecutter.project_slug}}").mkdir(parents=True)
-    (floor_template / "cookiecutter.json").write_text(
-        json.dumps({"project_slug": "floor"})
-    )
-    (floor_template / "{{cookiecutter.project_slug}}" / "README.md").write_text(
-        "floor\n"
-    )
+    def render():
+        return cookiecutter(
+            str(TEMPLATE),
+            no_input=True,
+            output_dir=str(tmp_path),
+            overwrite_if_exists=True,
+            config_file=str(cookiecutter_config),
+        )
 
-    floor = fastest_render(floor_template, tmp_path / "floor", cookiecutter_config)
-    ours = fastest_render(TEMPLATE, tmp_path / "ours", cookiecutter_config)
+    env_file = Path(render()) / ".env"
+    env_file.chmod(0o644)
+    old_key = env_file.read_text()
 
-    # Generous: two hook processes and a few dozen files, on a shared machine.
-    assert ours < 2 * floor + 1.5, (
-        f"template {ours:.2f}s vs one-file template {floor:.2f}s"
-    )
+    render()
+
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert env_file.read_text() != old_key

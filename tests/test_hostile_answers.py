@@ -13,6 +13,8 @@ from conftest import literal
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
+from local_extensions import one_line
+
 HOSTILE_ANSWERS = [
     pytest.param(
         {
@@ -55,6 +57,14 @@ HOSTILE_ANSWERS = [
         },
         id="triple-quotes-markdown-escapes",
     ),
+    pytest.param(
+        {
+            "project_name": " \tPasted\tShop\t ",
+            "author_name": "\tZoë\tO'Brien  ",
+            "description": "  Tabs\tinside, spaces around. \t",
+        },
+        id="pasted-whitespace-and-tabs",
+    ),
 ]
 
 FULL_SUITE = {"quotes-backslashes-unicode", "html"}
@@ -76,10 +86,11 @@ def assert_compiles_and_lints(project):
 
 def assert_pyproject_keeps(path, answers):
     data = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
-    assert data["project"]["description"] == answers["description"]
+    # Free text lands trimmed, tabs turned into spaces (local_extensions.one_line).
+    assert data["project"]["description"] == one_line(answers["description"])
     authors = data["project"].get("authors", [])
     if authors:
-        assert authors[0]["name"] == answers["author_name"]
+        assert authors[0]["name"] == one_line(answers["author_name"])
 
 
 @pytest.mark.parametrize("answers", HOSTILE_ANSWERS)
@@ -109,9 +120,21 @@ def test_hostile_answers_pass_the_project_test_suite(cookies, make_project, answ
     project.py("-m", "pytest", "-q")
 
 
-answer_text = st.text(
-    alphabet=st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
-).filter(lambda s: s.strip() == s and s.strip() and "endraw" not in s)
+# Any text, tabs included, padded the way pasted text is: a stray space or tab
+# at either end is accepted and trimmed.
+padding = st.sampled_from(["", " ", "\t", " \t  "])
+answer_text = st.builds(
+    lambda before, text, after: before + text + after,
+    padding,
+    st.text(
+        alphabet=st.characters(
+            exclude_categories=("Cs", "Cc"), include_characters="\t"
+        ),
+        min_size=1,
+        max_size=40,
+    ).filter(lambda s: one_line(s) and "endraw" not in s),
+    padding,
+)
 
 
 @settings(

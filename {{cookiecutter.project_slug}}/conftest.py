@@ -1,9 +1,12 @@
+from collections.abc import Iterator
+
 import pytest
 from django.core import mail
 from django.db import transaction
 from django.db.models import signals
 from factory.django import mute_signals
 
+from {{ cookiecutter.project_slug }}.core import testing
 from {{ cookiecutter.project_slug }}.users.tests.factories import UserFactory
 
 
@@ -38,6 +41,20 @@ def muted_signals():
     )
     with mute_signals(*muted):
         yield
+
+
+@pytest.fixture
+def captured_receivers() -> Iterator[list[testing.ReceiverCall]]:
+    """Every signal receiver call of the test, in call order (see core/testing.py).
+
+        def test_signup(captured_receivers):
+            User.objects.create_user("ada")
+            assert "users.signals.create_profile" in [c.name for c in captured_receivers]
+
+    To record a few lines only, use `with capture_receivers() as calls:`.
+    """
+    with testing.capture_receivers() as calls:
+        yield calls
 
 
 class RolledBack(Exception):

@@ -1,8 +1,12 @@
 """Settings shared by every environment; each value can come from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 APPS_DIR = BASE_DIR / "{{ cookiecutter.project_slug }}"
@@ -11,10 +15,38 @@ env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
-PROJECT_NAME = {{ cookiecutter.project_name | python_string }}
+PROJECT_NAME = {{ cookiecutter.project_name | one_line | python_string }}
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+
+
+def site_url(url: str) -> str:
+    """The site's address as scheme://host[:port], or a clear error."""
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or parts.port > 0  # a bad port raises
+    except ValueError:
+        port_ok = False
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not port_ok
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise ImproperlyConfigured(
+            f"DJANGO_SITE_URL must be scheme://host[:port], such as "
+            f"https://shop.example.com, not {url!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Links in emails (password reset, email confirmation) start with this, never
+# with the request's Host or X-Forwarded-Proto, which a client can forge.
+SITE_URL = site_url(env("DJANGO_SITE_URL", default="http://127.0.0.1:8000"))
 
 DJANGO_APPS = [
     "django.contrib.admin",
@@ -24,7 +56,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS: list[str] = []
+THIRD_PARTY_APPS = ["axes"]
 # The project's own apps. Order matters for signals: receivers of the same
 # signal run in the order their apps are listed.
 LOCAL_APPS = [
@@ -36,7 +68,10 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    # First, so every line logged for a request carries its id.
+    "{{ cookiecutter.project_slug }}.core.log_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Serves the collected static files in production, right after security.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -45,6 +80,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Pages for a signed-in user are never stored by a browser or proxy.
+    "{{ cookiecutter.project_slug }}.core.middleware.PrivatePagesMiddleware",
+    # Last: turns a login refused by django-axes into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -80,6 +119,19 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
+# django-axes refuses logins while a username+address is locked out; the
+# ModelBackend checks the password. Every authenticate() needs the request.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# New and changed passwords are hashed with Argon2; PBKDF2 hashes (Django's
+# default before) still verify, and are rehashed with Argon2 at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
@@ -129,6 +181,34 @@ SIGNALS_SLOW_RECEIVER_GUARD = env.bool(
 )
 SIGNALS_SLOW_RECEIVER_MS = env.int("DJANGO_SIGNALS_SLOW_RECEIVER_MS", default=100)
 
+# Login brute force (django-axes): after AXES_FAILURE_LIMIT failed logins for
+# one username from one address, that pair is refused for the cool-off, on the
+# login page and the admin alike (users.views.locked_out answers 429).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A login that succeeds forgets that pair's failures: the next typo does not lock.
+AXES_RESET_ON_SUCCESS = True
+# The audit trail records logins already; no second table of them.
+AXES_DISABLE_ACCESS_LOG = True
+# Dotted paths into the project's package (APPS_DIR.name is its name).
+AXES_LOCKOUT_CALLABLE = f"{APPS_DIR.name}.users.views.locked_out"
+# A username without an account is kept as a keyed hash, never as typed: it
+# may be a password typed into the wrong field.
+AXES_USERNAME_CALLABLE = f"{APPS_DIR.name}.users.records.axes_username"
+# Quiet start-up (no version banner on every manage.py command).
+AXES_VERBOSE = False
+
+# Content Security Policy (Django's middleware): the pages load scripts,
+# styles, images and fonts from this site only, and run no inline script.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -144,6 +224,9 @@ NOTIFICATIONS_CLAIM_TIMEOUT = env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=300
 # After this many attempts a notification is never claimed again: it stays
 # unsent, with its last_error, in the admin.
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10)
+# At most one password reset email per account in this many seconds: more
+# requests inside it send nothing (and show the same page).
+NOTIFICATIONS_RESET_COOLDOWN = env.int("NOTIFICATIONS_RESET_COOLDOWN", default=300)
 {%- if cookiecutter.background == "celery" %}
 
 # Celery (config/celery.py): workers run the side effects that receivers queue

@@ -11,14 +11,14 @@ that way are not in the trail.
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
+from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db import models
+from django.db.models import Model
 from django.db.models.signals import (
     m2m_changed,
     post_delete,
@@ -30,7 +30,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from ..users.models import User
-from ..users.signals import user_signed_up
+from ..users.records import recorded_username
+from ..users.signals import email_confirmed, user_signed_up
 from .models import AuditEvent
 
 Action = AuditEvent.Action
@@ -144,42 +145,44 @@ def memberships(
     m2m_changed, sender="users.User_groups", dispatch_uid="audit.record_group_changes"
 )
 def record_group_changes(
-    sender: type[models.Model],
-    instance: User | Group,
+    sender: type[Model],
+    instance: Model,  # a user, or a group when reverse
     action: str,
     reverse: bool,
-    pk_set: set[int] | None,
+    pk_set: set[Any] | None,
     using: str,
-    **kwargs: object,
+    raw: bool,
+    **kwargs: Any,
 ) -> None:
     """Record who joined or left which group, whichever side (user.groups, group.user_set) changed.
 
     post_add's pk_set holds only the new memberships. remove() reports every
     pk it was given and clear() none (pk_set is None), so pre_remove and
-    pre_clear read the memberships that are really about to go.
+    pre_clear read the memberships that are really about to go. Since Django
+    6.1 loaddata sends m2m_changed with raw=True: a fixture's memberships are
+    its own data, not a change anyone made, so they record nothing.
     """
-    if action == "pre_add":
+    if raw or action == "pre_add":
         return
     if action in ("pre_remove", "pre_clear"):
         # A note on the instance for the post_ action, not a field.
         instance._audit_leaving = memberships(sender, instance, reverse, pk_set, using)  # type: ignore[union-attr]
         return
     if action == "post_add":
-        assert pk_set is not None  # post_add always says what it added
-        pairs = [(instance.pk, pk) for pk in pk_set]
+        added = pk_set or set()  # never None after an add
+        pairs = [(instance.pk, pk) for pk in added]
         if reverse:  # group.user_set.add(*users): pk_set holds users
-            pairs = [(pk, instance.pk) for pk in pk_set]
+            pairs = [(pk, instance.pk) for pk in added]
     else:  # post_remove, post_clear
         pairs = instance.__dict__.pop("_audit_leaving", [])
     if not pairs:
         return
-    # reverse: the instance is a group and pk_set holds users; else the opposite.
-    groups: dict[Any, Group]
-    users: dict[Any, User]
+    users: dict[Any, Any]
+    groups: dict[Any, Any]
     if reverse:
-        groups = {instance.pk: cast(Group, instance)}
-        manager = get_user_model()._default_manager.using(using)
-        users = manager.in_bulk({user_pk for user_pk, _ in pairs})
+        groups = {instance.pk: instance}
+        all_users = get_user_model()._default_manager.using(using)
+        users = all_users.in_bulk({user_pk for user_pk, _ in pairs})
     else:
         users = {instance.pk: cast(User, instance)}
         groups = Group.objects.using(using).in_bulk({pk for _, pk in pairs})
@@ -246,22 +249,48 @@ def record_login(
 
 @receiver(user_login_failed, dispatch_uid="audit.record_failed_login")
 def record_failed_login(
-    sender: str,
+    sender: object,
     credentials: dict[str, Any],
     request: HttpRequest | None = None,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> None:
-    """Record a failed login and the username tried, never the password.
+    """Record a failed login and the username tried, never the password or an unknown name.
 
     Django masks every sensitive value of `credentials` before sending; only
-    the username is kept anyway.
+    the username is kept, and only if an account has it: any other text is
+    kept as a keyed hash (users.records), since it may be a password typed
+    into the wrong field.
     """
     user_model = get_user_model()
-    username = str(credentials.get(user_model.USERNAME_FIELD, ""))
+    username = recorded_username(credentials.get(user_model.USERNAME_FIELD))
     AuditEvent.objects.create(
         action=Action.LOGIN_FAILED,
         target_type=user_model._meta.label,
         target_repr=username[:255],
+        **request_details(request),
+    )
+
+
+@receiver(user_locked_out, dispatch_uid="audit.record_lockout")
+def record_lockout(
+    sender: object,
+    request: HttpRequest,
+    username: str | None,
+    ip_address: str | None,
+    **kwargs: Any,
+) -> None:
+    """Record that django-axes locked a username out at an address after too many failed logins.
+
+    django-axes sends user_locked_out with the string "axes" as sender: this
+    listens to any sender. The username comes through AXES_USERNAME_CALLABLE,
+    so an unknown one is already a keyed hash.
+    """
+    user_model = get_user_model()
+    AuditEvent.objects.create(
+        action=Action.LOCKED_OUT,
+        target_type=user_model._meta.label,
+        target_repr=str(username or "")[:255],
+        changes={"failure_limit": settings.AXES_FAILURE_LIMIT},
         **request_details(request),
     )
 
@@ -274,6 +303,23 @@ def record_signup(
     AuditEvent.objects.using(user._state.db).create(
         actor=user,
         action=Action.SIGNED_UP,
+        **target(user),
+        **request_details(request),
+    )
+
+
+@receiver(email_confirmed, dispatch_uid="audit.record_email_confirmed")
+def record_email_confirmed(
+    sender: type[User], user: User, request: HttpRequest | None, **kwargs: Any
+) -> None:
+    """Record that the owner of a user's address confirmed it, with the IP address and browser of the click.
+
+    Written in the confirmation's transaction (users.services.confirm_email).
+    """
+    AuditEvent.objects.using(user._state.db).create(
+        actor=user,
+        action=Action.EMAIL_CONFIRMED,
+        changes={"email": user.email},
         **target(user),
         **request_details(request),
     )

@@ -12,12 +12,13 @@ import functools
 import importlib
 import importlib.util
 import inspect
+import site
 import sys
+import sysconfig
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from django.apps import AppConfig, apps
@@ -27,6 +28,7 @@ from django.core import signals as core_signals
 from django.db import models
 from django.db.models import signals as model_signals
 from django.dispatch import Signal
+from django.utils.module_loading import import_string
 
 PROJECT_PACKAGE = __name__.split(".")[0]
 
@@ -61,6 +63,9 @@ DJANGO_SIGNALS: list[tuple[ModuleType, list[str]]] = [
     ),
     (auth_signals, ["user_logged_in", "user_logged_out", "user_login_failed"]),
 ]
+# Signals of third-party apps that the project's receivers listen to, named
+# by their dotted path.
+THIRD_PARTY_SIGNALS = ["axes.signals.user_locked_out"]
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,8 @@ def project_apps() -> list[AppConfig]:
     return [app for app in apps.get_app_configs() if app.name.startswith(prefix)]
 
 
-def signals() -> list[tuple[str, Signal]]:
-    """Every signal to look at, as (name, signal): Django's, then the project's.
+def signals():
+    """Every signal to look at, as (name, signal): Django's, third-party ones, the project's.
 
     The project's are the Signal instances at the top level of each of its
     apps' signals.py, named by their path in the project package, such as
@@ -95,6 +100,7 @@ def signals() -> list[tuple[str, Signal]]:
         for module, names in DJANGO_SIGNALS
         for name in names
     ]
+    found += [(path, import_string(path)) for path in THIRD_PARTY_SIGNALS]
     for app in project_apps():
         module_name = f"{app.name}.signals"
         if importlib.util.find_spec(module_name) is None:
@@ -118,7 +124,10 @@ def receivers() -> list[Receiver]:
     ]
 
 
-def receivers_of(name: str, signal: Signal) -> Iterator[Receiver]:
+def live_entries(
+    signal: Signal,
+) -> Iterator[tuple[Any, Callable[..., Any], Any, bool]]:
+    """(lookup_key, receiver, sender_ref, is_async) of each receiver still alive."""
     for entry in list(signal.receivers):
         # Sliced rather than unpacked: a field added to the tuple by a later
         # Django must not break the listing.
@@ -127,6 +136,17 @@ def receivers_of(name: str, signal: Signal) -> Iterator[Receiver]:
             target = target()
             if target is None:  # the receiver was garbage-collected
                 continue
+        yield lookup_key, target, sender_ref, is_async
+
+
+def dispatch_uid_of(lookup_key: tuple[Any, Any]) -> str | None:
+    # connect() keys a receiver on (dispatch_uid, sender id) when given a
+    # dispatch_uid, on (receiver id, sender id) otherwise.
+    return lookup_key[0] if isinstance(lookup_key[0], str) else None
+
+
+def receivers_of(name: str, signal: Signal) -> Iterator[Receiver]:
+    for lookup_key, target, sender_ref, is_async in live_entries(signal):
         if sender_ref is not None:
             sender = sender_ref()
             if sender is None:  # the sender was garbage-collected
@@ -136,9 +156,7 @@ def receivers_of(name: str, signal: Signal) -> Iterator[Receiver]:
             sender = "any"
         else:
             sender = "unknown (not weakly referenceable)"
-        # connect() keys a receiver on (dispatch_uid, sender id) when given a
-        # dispatch_uid, on (receiver id, sender id) otherwise.
-        dispatch_uid = lookup_key[0] if isinstance(lookup_key[0], str) else None
+        dispatch_uid = dispatch_uid_of(lookup_key)
         target = unwrap(target)
         module = module_of(target)
         file, line = source_of(target)
@@ -205,14 +223,36 @@ def source_of(target: Any) -> tuple[str, int | None]:
     return short_path(code.co_filename), code.co_firstlineno
 
 
+def library_roots() -> list[Path]:
+    """Where installed and standard-library modules live: site-packages, the stdlib."""
+    paths = sysconfig.get_paths()
+    # Not "data" or "scripts": a virtualenv made in the project root has the
+    # project root as its prefix.
+    names = ("stdlib", "platstdlib", "purelib", "platlib")
+    roots = [paths[name] for name in names if name in paths]
+    roots += [*site.getsitepackages(), site.getusersitepackages()]
+    return [Path(root) for root in roots]
+
+
 def short_path(filename: str) -> str:
+    """A receiver's file as people name it, wherever the virtualenv lives.
+
+    Installed and standard-library files are shown relative to their root
+    (`django/db/models/...`), even when the virtualenv is `.venv` inside the
+    project; the project's own files relative to the project root; anything
+    else relative to the deepest `sys.path` entry that holds it.
+    """
     path = Path(filename)
-    roots = sorted(
-        {Path(entry) for entry in sys.path if entry}, key=lambda p: -len(p.parts)
-    )
-    for root in [Path(settings.BASE_DIR), *roots]:
-        if path.is_relative_to(root):
-            return path.relative_to(root).as_posix()
+    groups = [
+        library_roots(),
+        [Path(settings.BASE_DIR)],
+        [Path(entry) for entry in sys.path if entry],
+    ]
+    for roots in groups:
+        holding = [root for root in roots if path.is_relative_to(root)]
+        if holding:
+            deepest = max(holding, key=lambda root: len(root.parts))
+            return path.relative_to(deepest).as_posix()
     return filename
 
 

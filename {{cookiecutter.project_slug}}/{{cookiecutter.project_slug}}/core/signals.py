@@ -8,10 +8,11 @@ from collections.abc import Callable
 
 COMMIT = "commit"
 TASK = "task"
+RESPONSE = "response"
 
 
-def defers[F: Callable[..., object]](*where: str) -> Callable[[F], F]:
-    """Mark a receiver that hands its work on: "commit" (transaction.on_commit), "task" (a worker).
+def defers(*where):
+    """Mark a receiver that hands its work on: "commit" (transaction.on_commit), "task" (a worker), "response" (after it is sent).
 
     A label for readers and for `manage.py signals`; it changes nothing at run
     time. Put it under `@receiver(...)`:
@@ -20,9 +21,11 @@ def defers[F: Callable[..., object]](*where: str) -> Callable[[F], F]:
         @defers("commit")
         def send_receipt(sender, instance, created, raw, **kwargs): ...
     """
-    unknown = set(where) - {COMMIT, TASK}
+    unknown = set(where) - {COMMIT, TASK, RESPONSE}
     if not where or unknown:
-        raise ValueError(f"defers() takes {COMMIT!r} and/or {TASK!r}, not {where!r}")
+        raise ValueError(
+            f"defers() takes {COMMIT!r}, {TASK!r} and/or {RESPONSE!r}, not {where!r}"
+        )
 
     def mark(receiver: F) -> F:
         # An attribute on the function object, which manage.py signals reads.

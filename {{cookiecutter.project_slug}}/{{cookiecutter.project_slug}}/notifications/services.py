@@ -11,10 +11,13 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from ..users.models import User
+from ..users.tokens import email_confirmation_token
 from .models import Notification
 
 logger = logging.getLogger(__name__)
@@ -66,12 +69,27 @@ def claim(notification_id: int) -> bool:
     )
 
 
-def welcome_context(notification: Notification) -> dict[str, Any]:
-    """The welcome email needs only the user and the project name."""
-    return {}
+def uid_of(user: User) -> str:
+    """The user's primary key as a link carries it (base64, like Django's reset links)."""
+    return urlsafe_base64_encode(force_bytes(user._meta.pk.value_to_string(user)))
 
 
-def password_reset_context(notification: Notification) -> dict[str, Any]:
+def welcome_context(notification: Notification) -> dict[str, str]:
+    """The link that confirms the address, with a token made now and stored nowhere.
+
+    Like every link in an email it starts with SITE_URL, never with what a
+    request said its host was.
+    """
+    user = notification.user
+    token = email_confirmation_token.make_token(user)
+    path = reverse("confirm_email", kwargs={"uidb64": uid_of(user), "token": token})
+    return {
+        "confirm_url": settings.SITE_URL + path,
+        "reset_url": settings.SITE_URL + reverse("password_reset"),
+    }
+
+
+def password_reset_context(notification: Notification) -> dict[str, str]:
     """The parts of the reset link, with a token made now and stored nowhere.
 
     A token works like the password until it expires, so it is made from the
@@ -82,7 +100,7 @@ def password_reset_context(notification: Notification) -> dict[str, Any]:
     return {
         "domain": notification.context["domain"],
         "protocol": notification.context["protocol"],
-        "uid": urlsafe_base64_encode(force_bytes(user._meta.pk.value_to_string(user))),
+        "uid": uid_of(user),
         "token": default_token_generator.make_token(user),
     }
 

@@ -5,14 +5,18 @@ one: it does not know that a welcome email exists, and it asks for a reset
 email only by sending its password_reset_requested signal.
 """
 
+from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
-
+{% if cookiecutter.background != "celery" %}
+from ..core.after_response import after_response
+{%- endif %}
 from ..core.signals import defers
 from ..users.models import User
 from ..users.signals import password_reset_requested
@@ -24,13 +28,17 @@ from .services import deliver
 {%- endif %}
 
 
-def deliver_on_commit(notification: Notification, using: str | None) -> None:
+def deliver_on_commit(notification_id: int, using: str) -> None:
     """Deliver a notification once the transaction that wrote it commits, never on rollback."""
 {%- if cookiecutter.background == "celery" %}
     # A worker sends it (tasks.py); a broker error is logged, never raised.
-    transaction.on_commit(partial(enqueue_delivery, notification.pk), using=using)
+    transaction.on_commit(partial(enqueue_delivery, notification_id), using=using)
 {%- else %}
-    transaction.on_commit(partial(deliver, notification.pk), using=using)
+    # And after the response: a request never waits for the mail server, so
+    # how long a reset page takes does not tell whether the address has an
+    # account (core/after_response.py).
+    send = partial(deliver, notification_id)
+    transaction.on_commit(partial(after_response, send), using=using)
 {%- endif %}
 
 
@@ -39,14 +47,14 @@ def deliver_on_commit(notification: Notification, using: str | None) -> None:
     sender=settings.AUTH_USER_MODEL,
     dispatch_uid="notifications.queue_welcome",
 )
-@defers("commit"{% if cookiecutter.background == "celery" %}, "task"{% endif %})
+@defers("commit", {% if cookiecutter.background == "celery" %}"task"{% else %}"response"{% endif %})
 def queue_welcome(
     sender: type[User],
     instance: User,
     created: bool,
     raw: bool,
     using: str,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> None:
     """Put the welcome email in the outbox, and deliver it once the signup commits.
 
@@ -58,33 +66,53 @@ def queue_welcome(
     notification = Notification.objects.using(using).create(
         user=instance, kind=Notification.Kind.WELCOME
     )
-    deliver_on_commit(notification, using)
+    deliver_on_commit(notification.pk, using)
 
 
 @receiver(password_reset_requested, dispatch_uid="notifications.queue_password_reset")
-@defers("commit"{% if cookiecutter.background == "celery" %}, "task"{% endif %})
+@defers("commit", {% if cookiecutter.background == "celery" %}"task"{% else %}"response"{% endif %})
 def queue_password_reset(
-    sender: type, user: User, domain: str, use_https: bool, **kwargs: object
+    sender: type, user: User, domain: str, use_https: bool, **kwargs: Any
 ) -> None:
-    """Put a password reset email in the outbox, and deliver it once the request commits.
+    """Put a password reset email in the outbox, at most one per NOTIFICATIONS_RESET_COOLDOWN.
 
     The user's one reset row is set back to unsent, so asking again sends
-    again. The row keeps the link's domain and scheme but never the token,
-    which delivery makes from the user when it sends the email.
+    again once the cool-down since the last request has passed; a request
+    inside it writes and sends nothing, and the page says the same. The row
+    keeps the link's domain and scheme but never the token, which delivery
+    makes from the user when it sends the email.
     """
     using = user._state.db
-    notification, _ = Notification.objects.using(using).update_or_create(
-        user=user,
-        kind=Notification.Kind.PASSWORD_RESET,
-        defaults={
-            "context": {"domain": domain, "protocol": "https" if use_https else "http"},
-            # A new request: the sweep's grace period starts again.
-            "created_at": timezone.now(),
-            "claimed_at": None,
-            "last_attempt_at": None,
-            "sent_at": None,
-            "attempts": 0,
-            "last_error": "",
-        },
+    now = timezone.now()
+    fields = {
+        "context": {"domain": domain, "protocol": "https" if use_https else "http"},
+        # A new request: the cool-down and the sweep's grace period start again.
+        "created_at": now,
+        "claimed_at": None,
+        "last_attempt_at": None,
+        "sent_at": None,
+        "attempts": 0,
+        "last_error": "",
+    }
+    rows = Notification.objects.using(using).filter(
+        user=user, kind=Notification.Kind.PASSWORD_RESET
     )
-    deliver_on_commit(notification, using)
+    notification_id = rows.values_list("pk", flat=True).first()
+    if notification_id is None:
+        try:
+            with transaction.atomic(using=using):
+                notification_id = (
+                    Notification.objects.using(using)
+                    .create(user=user, kind=Notification.Kind.PASSWORD_RESET, **fields)
+                    .pk
+                )
+        except IntegrityError:  # a request racing this one wrote it first
+            return
+    else:
+        # One conditional UPDATE: of two requests racing, at most one wins.
+        cooled_down = now - timedelta(seconds=settings.NOTIFICATIONS_RESET_COOLDOWN)
+        if not rows.filter(pk=notification_id, created_at__lte=cooled_down).update(
+            **fields
+        ):
+            return
+    deliver_on_commit(notification_id, using)

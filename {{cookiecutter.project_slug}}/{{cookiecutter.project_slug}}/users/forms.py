@@ -1,15 +1,26 @@
+from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
-from django.contrib.sites.shortcuts import get_current_site
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 
+from ..core.after_response import after_response
+from .avatars import reencode_avatar
 from .models import Profile
 from .signals import password_reset_requested
-from .validators import AVATAR_EXTENSIONS, AVATAR_MAX_BYTES
+from .validators import (
+    AVATAR_EXTENSIONS,
+    AVATAR_MAX_BYTES,
+    validate_avatar_extension,
+    validate_avatar_size,
+)
 
 
 class SignUpForm(UserCreationForm):
@@ -51,33 +62,65 @@ class ProfileForm(forms.ModelForm):
             )
         }
 
+    def clean_avatar(self) -> File | bool | None:
+        """Store a new avatar re-encoded by Pillow: no metadata, nothing appended."""
+        avatar = self.cleaned_data["avatar"]
+        if not isinstance(avatar, UploadedFile):  # unchanged, or cleared (False)
+            return avatar
+        # The upload's own name and size are checked here: the stored file
+        # gets a new name and new bytes.
+        validate_avatar_extension(avatar)
+        validate_avatar_size(avatar)
+        return reencode_avatar(avatar)
+
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Django's password reset form, except that it sends a signal instead of an email.
 
     The notifications app receives password_reset_requested and emails the
-    link through its outbox, after commit. As with Django's form, the page
-    that follows is the same whether the address has an account or not.
+    link through its outbox. As with Django's form, the page that follows is
+    the same whether the address has an account or not; here it also takes
+    the same time, because everything that depends on the address waits
+    until the response is sent.
     """
 
-    # Django's save() takes the email templates and the token generator
-    # positionally too; PasswordResetView passes everything by keyword, and
-    # those arguments belong to the receiver here, hence the narrower signature.
-    def save(  # type: ignore[override]
+    def save(
         self,
         domain_override: str | None = None,
         use_https: bool = False,
         request: HttpRequest | None = None,
         **kwargs: Any,
     ) -> None:
-        """Send password_reset_requested for each account that may reset its password.
+        """Ask for the reset emails of the address once the response is sent.
 
-        Takes what PasswordResetView passes; the email templates and the token
-        generator are left to the receiver, which makes the token with
-        default_token_generator when the email is sent, and never stores it.
+        Takes what PasswordResetView passes, but the link's host and scheme
+        come from SITE_URL, never from the request (its Host and
+        X-Forwarded-Proto headers are the client's to forge). The lookup,
+        the outbox row and the email all wait for the response
+        (core/after_response.py), so its timing cannot tell whether the
+        address has an account; outside a request they happen at once.
         """
-        domain = domain_override or get_current_site(request).domain
-        for user in self.get_users(self.cleaned_data["email"]):
+        site = urlsplit(settings.SITE_URL)
+        after_response(
+            partial(
+                self.request_resets,
+                self.cleaned_data["email"],
+                domain=domain_override or site.netloc,
+                use_https=site.scheme == "https",
+                request=request,
+            )
+        )
+
+    def request_resets(
+        self, email: str, *, domain: str, use_https: bool, request: HttpRequest | None
+    ) -> None:
+        """Send password_reset_requested for each account of the address that may reset its password.
+
+        The email templates and the token generator are left to the receiver,
+        which makes the token with default_token_generator when the email is
+        sent, and never stores it.
+        """
+        for user in self.get_users(email):
             password_reset_requested.send(
                 sender=type(self),
                 user=user,

@@ -1,17 +1,23 @@
+from math import ceil
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils.http import urlsafe_base64_decode
+from django.views.decorators.http import require_http_methods, require_safe
 
+from . import services
 from .forms import ProfileForm, SignUpForm
 from .models import Profile, User
 from .services import sign_up
+from .tokens import email_confirmation_token
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -39,7 +45,10 @@ def signup(request: HttpRequest) -> HttpResponse:
                 # Another signup took the name or address after the form checked.
                 form.add_error(None, "This username or email address was just taken.")
             else:
-                login(request, user)
+                # Two backends (axes' and Django's): say which one vouches.
+                login(
+                    request, user, backend="django.contrib.auth.backends.ModelBackend"
+                )
                 messages.success(
                     request,
                     f"Welcome, {user.get_username()}! Your account is ready, "
@@ -68,6 +77,34 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "users/profile.html", {"profile": profile, "form": form})
 
 
+@require_safe
+def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """Confirm the address that a welcome email's link was sent to; no login needed.
+
+    Whoever opens the link can read that mailbox. Once confirmed, the token
+    no longer matches the user, so the link works once; the redirect takes
+    the token out of the address bar.
+    """
+    user = user_from_uid(uidb64)
+    if (
+        user is None
+        or not email_confirmation_token.check_token(user, token)
+        or not services.confirm_email(user, request=request)
+    ):
+        return render(request, "users/confirm_email_failed.html", status=400)
+    messages.success(request, f"Thank you: {user.email} is confirmed.")
+    return redirect("home")
+
+
+def user_from_uid(uidb64: str) -> User | None:
+    """The user whose base64 primary key a link carries, or None."""
+    try:
+        pk = urlsafe_base64_decode(uidb64).decode()
+        return User._default_manager.get(pk=pk)
+    except (TypeError, ValueError, OverflowError, User.DoesNotExist, ValidationError):
+        return None
+
+
 class LogoutView(auth_views.LogoutView):
     """Django's logout (POST only), plus a message that says it worked."""
 
@@ -75,3 +112,15 @@ class LogoutView(auth_views.LogoutView):
         response = super().post(request, *args, **kwargs)
         messages.info(request, "You are logged out.")
         return response
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None,
+    credentials: dict[str, Any] | None,
+) -> HttpResponse:
+    """The page django-axes shows instead of a login it refused (AXES_LOCKOUT_CALLABLE)."""
+    minutes = ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": minutes}
+    # 429 Too Many Requests, as django-axes answers by default.
+    return render(request, "registration/locked_out.html", context, status=429)

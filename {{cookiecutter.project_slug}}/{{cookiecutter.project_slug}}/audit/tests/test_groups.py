@@ -1,14 +1,21 @@
 """Group membership (m2m_changed on User.groups): every action, from either side."""
 
-import pytest
-from django.contrib.auth.models import Group
+from pathlib import Path
 
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from ...notifications.models import Notification
 from ...users.tests.factories import UserFactory
 from ..models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
 Action = AuditEvent.Action
+
+USERS_IN_GROUPS = Path(__file__).parent / "fixtures" / "users_in_groups.json"
 
 
 @pytest.fixture
@@ -119,3 +126,38 @@ def test_a_rolled_back_change_leaves_no_entry(user, groups, rollback):
     rollback(lambda: user.groups.add(groups[0]))
 
     assert trail() == []
+
+
+def load_users_in_groups() -> None:
+    call_command("loaddata", USERS_IN_GROUPS, verbosity=0)
+
+
+def test_a_fixture_of_users_in_groups_loads_without_side_effects():
+    # Django 6.1's loaddata sends m2m_changed with raw=True, as it does post_save.
+    load_users_in_groups()
+
+    ada = get_user_model().objects.get(username="ada")
+    assert sorted(ada.groups.values_list("name", flat=True)) == ["Editors", "Staff"]
+    assert trail() == []
+    assert not Notification.objects.exists()
+
+
+def test_after_a_fixture_a_live_group_change_is_still_recorded():
+    load_users_in_groups()
+    ada = get_user_model().objects.get(username="ada")
+
+    ada.groups.add(Group.objects.get(name="Support"))
+
+    assert trail() == [(Action.GROUPS_ADDED, "ada", ["Support"])]
+
+
+def test_reloading_a_fixture_that_takes_a_user_out_of_a_group_records_nothing():
+    load_users_in_groups()
+    ada = get_user_model().objects.get(username="ada")
+    ada.groups.add(Group.objects.get(name="Support"))
+
+    # The fixture sets ada's groups back: a raw pre_remove and post_remove.
+    load_users_in_groups()
+
+    assert sorted(ada.groups.values_list("name", flat=True)) == ["Editors", "Staff"]
+    assert trail() == [(Action.GROUPS_ADDED, "ada", ["Support"])]

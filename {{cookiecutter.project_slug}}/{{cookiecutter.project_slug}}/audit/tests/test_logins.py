@@ -1,11 +1,13 @@
 """Logins, failed logins and signups: recorded with IP address and browser, never a password."""
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.signals import user_login_failed
 from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
+from ...users.records import recorded_username
 from ...users.services import sign_up
 from ...users.tests.factories import UserFactory
 from ..models import AuditEvent
@@ -58,6 +60,31 @@ def test_a_failed_login_is_recorded_without_the_password(client, staff):
     assert "hunter2" not in str(model_to_dict(event))
     # Django masks the password before sending the signal.
     assert sent[0]["password"] == "********************"
+
+
+def test_a_username_without_an_account_is_not_recorded_as_typed(client, staff):
+    # Someone types their password into the username field.
+    typed = "Tr0ub4dor&3-my-password"
+
+    for page in ("/accounts/login/", "/admin/login/"):
+        client.post(page, {"username": typed, "password": PASSWORD}, **CLIENT)
+
+    events = AuditEvent.objects.filter(action=Action.LOGIN_FAILED)
+    assert events.count() == 2
+    # A keyed hash, the same for the same text: attempts still add up.
+    assert {event.target_repr for event in events} == {recorded_username(typed)}
+    assert recorded_username(typed).startswith("unknown:")
+    stored = [model_to_dict(event) for event in events]
+    stored += [model_to_dict(row) for row in AccessAttempt.objects.all()]
+    assert AccessAttempt.objects.get().failures_since_start == 2
+    assert "Tr0ub4dor" not in str(stored)
+
+
+def test_a_username_of_an_account_is_recorded_as_is():
+    UserFactory(username="grace")
+
+    assert recorded_username("grace") == "grace"
+    assert recorded_username("Grace").startswith("unknown:")
 
 
 def test_a_signup_through_a_request_records_its_address_and_browser(

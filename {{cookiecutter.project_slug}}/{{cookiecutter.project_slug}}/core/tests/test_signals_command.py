@@ -5,12 +5,15 @@ import inspect
 import json
 import weakref
 from io import StringIO
+from pathlib import Path
 
+import django
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.core.signals import request_started
 from django.db.models.signals import post_save
+from pytest_django.fixtures import Settings
 
 from ..signals import defers
 
@@ -95,7 +98,7 @@ def test_lists_an_async_receiver_of_any_sender(connected):
     assert row["is_async"] is True
 
 
-def test_skips_a_receiver_whose_weak_reference_died():
+def test_skips_a_receiver_whose_weak_reference_died() -> None:
     listener = Listener()
     post_save.connect(listener.on_saved, sender=settings.AUTH_USER_MODEL)
     del listener
@@ -110,11 +113,11 @@ def test_skips_a_receiver_whose_weak_reference_died():
     assert f"{HERE}.Listener.on_saved" not in listing()
 
 
-def test_lists_the_project_receivers_and_djangos():
+def test_lists_the_project_receivers_and_djangos() -> None:
     rows = listing()
 
     welcome = rows[f"{PROJECT}.notifications.signals.queue_welcome"]
-    assert welcome["defers"] == ["commit"{% if cookiecutter.background == "celery" %}, "task"{% endif %}]
+    assert welcome["defers"] == ["commit", {% if cookiecutter.background == "celery" %}"task"{% else %}"response"{% endif %}]
     assert welcome["dispatch_uid"] == "notifications.queue_welcome"
     last_login = rows["django.contrib.auth.models.update_last_login"]
     assert last_login["signal"] == "user_logged_in"
@@ -122,7 +125,21 @@ def test_lists_the_project_receivers_and_djangos():
     assert last_login["file"] == "django/contrib/auth/models.py"
 
 
-def test_lists_receivers_of_the_projects_own_signals():
+def test_files_show_the_same_when_the_virtualenv_is_inside_the_project(
+    settings: Settings,
+) -> None:
+    """A `.venv` in the project root: Django's files are still `django/...`."""
+    site_packages = Path(django.__file__).parent.parent
+    # The project root now holds site-packages, as `python3 -m venv .venv` makes it.
+    settings.BASE_DIR = site_packages.parent.parent
+
+    rows = listing()
+
+    last_login = rows["django.contrib.auth.models.update_last_login"]
+    assert last_login["file"] == "django/contrib/auth/models.py"
+
+
+def test_lists_receivers_of_the_projects_own_signals() -> None:
     rows = listing()
 
     signup = rows[f"{PROJECT}.audit.signals.record_signup"]
@@ -130,10 +147,10 @@ def test_lists_receivers_of_the_projects_own_signals():
     reset = rows[f"{PROJECT}.notifications.signals.queue_password_reset"]
     assert reset["signal"] == "users.signals.password_reset_requested"
     assert reset["sender"] == "any"
-    assert reset["defers"] == ["commit"{% if cookiecutter.background == "celery" %}, "task"{% endif %}]
+    assert reset["defers"] == ["commit", {% if cookiecutter.background == "celery" %}"task"{% else %}"response"{% endif %}]
 
 
-def test_project_option_leaves_djangos_receivers_out():
+def test_project_option_leaves_djangos_receivers_out() -> None:
     rows = listing("--project")
 
     assert f"{PROJECT}.users.signals.create_profile" in rows
@@ -147,7 +164,7 @@ def test_filters_by_signal(connected):
     assert {row["signal"] for row in rows.values()} == {"request_started"}
 
 
-def test_filters_a_project_signal_by_its_short_name():
+def test_filters_a_project_signal_by_its_short_name() -> None:
     rows = listing("--signal", "user_signed_up")
 
     assert list(rows) == [f"{PROJECT}.audit.signals.record_signup"]
@@ -162,7 +179,7 @@ def test_filters_by_sender(connected):
     assert f"{HERE}.on_request_started" in listing("--sender", "any")
 
 
-def test_filters_by_app():
+def test_filters_by_app() -> None:
     rows = listing("--app", "audit")
 
     assert rows
@@ -170,7 +187,7 @@ def test_filters_by_app():
     assert "django.contrib.auth.models.update_last_login" in listing("--app", "auth")
 
 
-def test_an_unknown_app_is_an_error():
+def test_an_unknown_app_is_an_error() -> None:
     with pytest.raises(CommandError, match="No installed app"):
         run("--app", "nope")
 
@@ -201,7 +218,7 @@ def test_table_shows_one_line_per_receiver_with_file_and_line(connected):
     ]
 
 
-def test_table_says_when_nothing_matches():
+def test_table_says_when_nothing_matches() -> None:
     assert run("--signal", "class_prepared", "--project") == "No receiver matches.\n"
 
 
@@ -247,3 +264,63 @@ def test_check_fails_when_the_page_is_missing(tmp_path):
 def test_check_takes_no_filter(tmp_path):
     with pytest.raises(CommandError, match="no filter"):
         run("--check", tmp_path / "signals.md", "--app", "users")
+
+
+def boxes(diagram: str) -> dict[str | None, list[str]]:
+    """The node lines of a Mermaid flowchart by subgraph title (None: outside any)."""
+    found: dict[str | None, list[str]] = {None: []}
+    box = None
+    for line in diagram.splitlines()[1:]:
+        text = line.strip()
+        if text.startswith("subgraph "):
+            box = text.rpartition("[")[2].rstrip("]")
+            found[box] = []
+        elif text == "end":
+            box = None
+        elif "-->" not in text:
+            found[box].append(text)
+    return found
+
+
+def test_mermaid_draws_senders_and_receivers_in_their_apps(connected: object) -> None:
+    diagram = run("--format", "mermaid")
+
+    assert diagram.startswith("flowchart LR\n")
+    assert (
+        "    sender_users_User -->|post_save| receiver_users_signals_create_profile\n"
+    ) in diagram
+    assert (
+        "    signal_users_signals_user_signed_up --> receiver_audit_signals_record_signup\n"
+    ) in diagram
+    found = boxes(diagram)
+    assert 'sender_users_User["users.User"]' in found["users"]
+    assert 'receiver_users_signals_create_profile("create_profile")' in found["users"]
+    assert 'signal_users_signals_user_signed_up(["user_signed_up"])' in found["users"]
+    assert 'receiver_audit_signals_record_signup("record_signup")' in found["audit"]
+    assert 'signal_user_logged_in(["user_logged_in"])' in found[None]  # Django's
+    assert (
+        'receiver_core_tests_test_signals_command_on_user_saved("on_user_saved")'
+        in found["core"]
+    )
+    assert "update_last_login" not in diagram  # the project's receivers only
+
+
+def test_markdown_carries_the_diagram_above_the_table() -> None:
+    page = run("--format", "markdown")
+
+    diagram = f"```mermaid\n{run('--format', 'mermaid')}```\n"
+    assert diagram in page
+    assert page.index(diagram) < page.index("| signal | sender | receiver |")
+
+
+def test_check_fails_when_the_diagram_is_out_of_date(tmp_path: Path) -> None:
+    page = tmp_path / "signals.md"
+    page.write_text(
+        run("--format", "markdown").replace(
+            "-->|post_save| receiver_users_signals_create_profile",
+            "-->|pre_save| receiver_users_signals_create_profile",
+        )
+    )
+
+    with pytest.raises(CommandError, match="does not match"):
+        call_command("signals", "--check", page, stderr=StringIO())

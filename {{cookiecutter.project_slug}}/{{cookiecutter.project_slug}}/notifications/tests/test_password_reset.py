@@ -2,10 +2,13 @@
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from ...users.tests.factories import UserFactory
 from ..models import Notification
@@ -23,9 +26,9 @@ def reset_of(user):
 
 
 def reset_link(email):
-    link = re.search(r"http://testserver(/accounts/reset/\S+/)", email.body)
-    assert link, email.body
-    return link[1]
+    """The path of the reset link in an email, which starts with SITE_URL."""
+    site = re.escape(settings.SITE_URL)
+    return re.search(rf"{site}(/accounts/reset/\S+/)", email.body)[1]
 
 
 @pytest.fixture
@@ -46,7 +49,8 @@ def test_a_reset_request_writes_one_row_and_emails_a_working_link_after_commit(
     assert response.redirect_chain == DONE
     notification = reset_of(ada)
     assert notification.sent_at is None
-    assert notification.context == {"domain": "testserver", "protocol": "http"}
+    site = settings.SITE_URL.split("://")
+    assert notification.context == {"domain": site[1], "protocol": site[0]}
     assert outbox == []
 
     for callback in callbacks:  # the commit
@@ -88,7 +92,10 @@ def test_the_reset_token_is_stored_nowhere(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_asking_again_sends_again_from_the_same_row(client, ada, outbox):
+def test_asking_again_after_the_cool_down_sends_again_from_the_same_row(
+    client, ada, outbox, settings
+):
+    settings.NOTIFICATIONS_RESET_COOLDOWN = 0
     ask_reset(client, ada.email)
     first = reset_of(ada)
 
@@ -105,9 +112,10 @@ def test_asking_again_sends_again_from_the_same_row(client, ada, outbox):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_asking_again_resets_a_failed_reset(
+def test_asking_again_after_the_cool_down_resets_a_failed_reset(
     client, ada, outbox, broken_email, settings
 ):
+    settings.NOTIFICATIONS_RESET_COOLDOWN = 0
     ask_reset(client, ada.email)
     failed = reset_of(ada)
     assert failed.sent_at is None
@@ -169,3 +177,45 @@ def test_delivering_a_reset_twice_sends_one_email(
     assert deliver(notification.pk) == Outcome.SENT
     assert deliver(notification.pk) == Outcome.SKIPPED
     assert len(outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_requests_within_the_cool_down_send_one_email(client, ada, outbox):
+    pages = [ask_reset(client, ada.email) for _ in range(10)]
+
+    assert len(outbox) == 1
+    assert {page.content for page in pages} == {pages[0].content}
+    assert all(page.redirect_chain == DONE for page in pages)
+    notification = reset_of(ada)
+    assert notification.attempts == 1
+    # The first email's link still works: no later request made a new one.
+    assert client.get(reset_link(outbox[0]), follow=True).context["validlink"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_after_the_cool_down_sends_again(client, ada, outbox, settings):
+    ask_reset(client, ada.email)
+    ask_reset(client, ada.email)
+    assert len(outbox) == 1
+
+    # The cool-down (5 minutes by default) has passed since the first request.
+    cooldown = timedelta(seconds=settings.NOTIFICATIONS_RESET_COOLDOWN)
+    Notification.objects.filter(kind="password_reset").update(
+        created_at=timezone.now() - cooldown
+    )
+    ask_reset(client, ada.email)
+
+    assert len(outbox) == 2
+    assert [email.to for email in outbox] == [[ada.email], [ada.email]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cool_down_is_per_account(client, ada, outbox):
+    grace = UserFactory(username="grace")
+    outbox.clear()
+
+    for _ in range(3):
+        ask_reset(client, ada.email)
+        ask_reset(client, grace.email)
+
+    assert sorted(email.to[0] for email in outbox) == [ada.email, grace.email]

@@ -1,9 +1,12 @@
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from ...core.testing import ReceiverCall
 from ...users.models import User
 from ...users.services import sign_up
 from ...users.tests.factories import UserFactory
@@ -25,7 +28,7 @@ def test_commit_sends_exactly_one_welcome_email(outbox, settings):
     assert len(outbox) == 1
     assert outbox[0].to == ["ada@example.com"]
     assert outbox[0].subject == 'Welcome to Shop "Ünïcode" 🚀'
-    assert "Hello ada" in outbox[0].body
+    assert 'An account on Shop "Ünïcode" 🚀 was just opened' in outbox[0].body
     notification = Notification.objects.get(user=user, kind="welcome")
     assert notification.sent_at is not None
     assert notification.attempts == 1
@@ -37,6 +40,23 @@ def test_rollback_sends_no_welcome_email(outbox, rollback):
 
     assert outbox == []
     assert not User.objects.exists()
+    assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_signup_queues_nothing(
+    rollback: Callable[[Callable[[], object]], None],
+    captured_receivers: list[ReceiverCall],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        rollback(signup)
+
+    [welcome] = [
+        c for c in captured_receivers if c.name == "notifications.signals.queue_welcome"
+    ]
+    assert welcome.writes == ["INSERT"]  # the row, rolled back with the signup
+    assert callbacks == []  # and no delivery left waiting for a commit
     assert not Notification.objects.exists()
 
 

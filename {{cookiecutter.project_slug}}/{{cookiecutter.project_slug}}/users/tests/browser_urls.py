@@ -1,11 +1,12 @@
 """The project's URLs, plus uploaded files served from the default storage.
 
 The browser tests' live server runs with DEBUG off and the in-memory
-storage of the test settings, so nothing else would show an avatar.
+storage of the test settings, so nothing else would show an avatar. And a
+page with an injected inline script, for the CSP test.
 """
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.urls import path
 
 from config.urls import urlpatterns as project_urlpatterns
@@ -17,4 +18,16 @@ def uploaded_file(request, name):
     return FileResponse(default_storage.open(name))
 
 
-urlpatterns = [*project_urlpatterns, path("media/<path:name>", uploaded_file)]
+def injected_script(request):
+    """A page with an inline script, as a stored XSS would write it."""
+    return HttpResponse(
+        "<!doctype html><title>untouched</title>"
+        "<script>document.title = 'script ran'</script>"
+    )
+
+
+urlpatterns = [
+    *project_urlpatterns,
+    path("media/<path:name>", uploaded_file),
+    path("injected-script/", injected_script),
+]

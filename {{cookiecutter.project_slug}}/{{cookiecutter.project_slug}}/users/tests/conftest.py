@@ -50,6 +50,9 @@ def chromium(live_server):
     options.binary_location = browser
     for argument in CHROMIUM_ARGS:
         options.add_argument(argument)
+    # The console log, where Chromium reports each Content Security Policy
+    # violation; the page fixture fails a test that caused one.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # An explicit driver path: Selenium Manager never looks for (or downloads) one.
     service = webdriver.ChromeService(executable_path=driver)
     chrome = webdriver.Chrome(options=options, service=service)
@@ -110,6 +113,14 @@ class Page:
         wait = WebDriverWait(self.driver, 10, ignored_exceptions=[WebDriverException])
         wait.until(expected_conditions.staleness_of(page))
 
+    def csp_violations(self):
+        """The CSP violations Chromium logged since the last call (reading empties the log)."""
+        return [
+            entry["message"]
+            for entry in self.driver.get_log("browser")
+            if "Content Security Policy" in entry["message"]
+        ]
+
     def screenshot(self, name):
         """Save the page as <name>.png in SCREENSHOT_DIR (or the test's tmp dir)."""
         assert re.fullmatch(r"[a-z0-9-]+", name), name
@@ -125,5 +136,10 @@ def page(live_server, chromium, settings, tmp_path):
     settings.ROOT_URLCONF = f"{__package__}.browser_urls"
     chromium.delete_all_cookies()
     screenshots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path / "screenshots")
-    yield Page(chromium, live_server.url, screenshots)
+    page = Page(chromium, live_server.url, screenshots)
+    page.csp_violations()  # forget an earlier test's
+    yield page
     chromium.delete_all_cookies()
+    # Local and production settings enforce the same policy: a page that
+    # breaks it here would be broken for real visitors.
+    assert page.csp_violations() == []

@@ -4,6 +4,8 @@ Run them alone with `pytest -m browser`; SCREENSHOT_DIR=folder keeps a
 screenshot of each page.
 """
 
+import re
+
 import pytest
 from PIL import Image, ImageDraw
 
@@ -58,7 +60,7 @@ def test_a_visitor_signs_up_edits_the_profile_and_logs_out_and_in(page, avatar):
     page.wait_for_image(".profile-card img.avatar")
     profile = Profile.objects.get(user=user)
     assert profile.location == "London"
-    assert str(profile.avatar).startswith("avatars/ada")
+    assert re.fullmatch(r"avatars/[\w-]{16}\.png", profile.avatar.name)
     page.screenshot("profile")
 
     page.open("/")
@@ -90,3 +92,32 @@ def test_a_wrong_password_is_refused(page, user):
     assert "Please enter a correct username and password" in page.text()
     assert page.driver.get_cookie("sessionid") is None
     page.screenshot("login-refused")
+
+
+def test_the_content_security_policy_blocks_an_injected_inline_script(page):
+    page.open("/injected-script/")
+
+    assert page.driver.title == "untouched"
+    violations = page.csp_violations()
+    assert len(violations) == 1
+    assert "inline script" in violations[0]
+    assert "has been blocked" in violations[0]
+
+
+def test_too_many_wrong_passwords_lock_the_login_out(page, user, settings):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        page.open("/accounts/login/")
+        page.fill("Username", user.username)
+        page.fill("Password", f"guess-{n}")
+        page.press("Log in")
+
+    assert "Too many failed logins" in page.text("h1")
+    page.screenshot("login-locked-out")
+
+    page.open("/accounts/login/")
+    page.fill("Username", user.username)
+    page.fill("Password", "correct horse battery staple")  # UserFactory's
+    page.press("Log in")
+
+    assert "Too many failed logins" in page.text("h1")
+    assert page.driver.get_cookie("sessionid") is None

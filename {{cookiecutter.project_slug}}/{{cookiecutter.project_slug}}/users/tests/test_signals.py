@@ -17,6 +17,7 @@ from django.db.models.signals import (
 from django.test.utils import CaptureQueriesContext
 from factory.django import mute_signals
 
+from ...core.testing import ReceiverCall
 from .. import signals
 from ..models import Profile, User
 from ..services import sign_up
@@ -38,6 +39,46 @@ def test_creating_a_user_creates_exactly_one_profile():
 
     assert Profile.objects.filter(user=user).count() == 1
     assert user.profile.display_name == ""
+
+
+def test_creating_a_user_runs_the_receivers_the_readme_describes_in_order(
+    captured_receivers: list[ReceiverCall],
+) -> None:
+    User.objects.create_user("ada", email="ada@example.com")
+
+    saved = [
+        (c.name, c.writes)
+        for c in captured_receivers
+        # The apps described there; an app added by newapp brings its own.
+        if c.name.startswith(("users.", "notifications.", "audit."))
+        and c.depth == 0
+        and c.signal == "post_save"
+    ]
+    assert saved == [
+        ("users.signals.create_profile", ["INSERT"]),  # the profile
+        ("notifications.signals.queue_welcome", ["INSERT"]),  # the outbox row
+        ("audit.signals.record_account_changes", []),  # nothing changed yet
+    ]
+
+
+def test_raw_saves_run_the_receivers_and_they_write_nothing(
+    captured_receivers: list[ReceiverCall],
+) -> None:
+    call_command(
+        "loaddata", Path(__file__).parent / "fixtures" / "users.json", verbosity=0
+    )
+    user = UserFactory.build(username="raw")
+    User.save_base(user, raw=True)
+
+    ran = [c for c in captured_receivers if c.project]
+    assert {c.name for c in ran} >= {
+        "users.signals.create_profile",
+        "notifications.signals.queue_welcome",
+        "audit.signals.record_account_changes",
+        "users.signals.remember_old_avatar",
+        "users.signals.remove_replaced_avatar",
+    }
+    assert [(c.name, c.queries) for c in ran if c.queries] == []
 
 
 def test_signup_writes_three_inserts_and_no_update(django_capture_on_commit_callbacks):

@@ -2,13 +2,13 @@
 
 import difflib
 import json
-from argparse import ArgumentParser
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import inventory
 
@@ -29,6 +29,12 @@ and the test suite runs `python manage.py signals --check docs/signals.md`,
 so a receiver cannot land undocumented. `python manage.py signals` lists
 Django's own receivers too, with file and line.
 
+Each arrow goes from a sender (a model, named by the signal on the arrow, or
+a signal that any sender may send) to a receiver, grouped by app:
+
+```mermaid
+{diagram}```
+
 | signal | sender | receiver | dispatch_uid | defers | what it does |
 | --- | --- | --- | --- | --- | --- |
 """
@@ -38,7 +44,9 @@ Notes:
 
 - "defers": `commit` means the receiver leaves its work to
   `transaction.on_commit`, so it happens once the change has committed and
-  never after a rollback; `task` means the work goes to a background worker.
+  never after a rollback; `task` means the work goes to a background worker;
+  `response` means that, in a request, it waits until the response is sent
+  (`core/after_response.py`), so the client never waits for it.
   The other receivers do their work while the signal is sent, inside the
   sender's transaction when there is one.
 - `bulk_create()`, `QuerySet.update()` and raw SQL send no model signals:
@@ -56,9 +64,12 @@ class Command(BaseCommand):
         "--check compares docs/signals.md with the code."
     )
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--format", choices=["table", "json", "markdown"], default="table"
+            "--format",
+            choices=["table", "json", "markdown", "mermaid"],
+            default="table",
+            help="mermaid: a flowchart of the project's apps, senders and receivers",
         )
         parser.add_argument(
             "--app", help="only receivers defined in this app (label: users, auth)"
@@ -73,7 +84,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--project",
             action="store_true",
-            help="only the project's own receivers (markdown always is)",
+            help="only the project's own receivers (markdown and mermaid always are)",
         )
         parser.add_argument(
             "--check",
@@ -81,7 +92,7 @@ class Command(BaseCommand):
             help="exit non-zero with a diff when PATH differs from --format markdown",
         )
 
-    def handle(self, *args: str, **options: Any) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         filters = {name: options[name] for name in ("app", "signal", "sender")}
         if options["check"]:
             if any(filters.values()):
@@ -94,12 +105,14 @@ class Command(BaseCommand):
             if options["app"] not in known:
                 raise CommandError(f"No installed app with label {options['app']!r}.")
         found = [r for r in inventory.receivers() if matches(r, **filters)]
-        if options["project"] or options["format"] == "markdown":
+        if options["project"] or options["format"] in ("markdown", "mermaid"):
             found = [r for r in found if r.project]
         if options["format"] == "json":
             output = json.dumps([asdict(r) for r in found], indent=2) + "\n"
         elif options["format"] == "markdown":
             output = markdown(found)
+        elif options["format"] == "mermaid":
+            output = mermaid(found)
         else:
             output = table(found)
         self.stdout.write(output, ending="")
@@ -177,7 +190,54 @@ def markdown(receivers: list[inventory.Receiver]) -> str:
         for r in receivers
     ]
     body = "\n".join(rows) + "\n" if rows else ""
-    return MARKDOWN_HEADER.format(regenerate=regenerate) + body + MARKDOWN_NOTES
+    header = MARKDOWN_HEADER.format(regenerate=regenerate, diagram=mermaid(receivers))
+    return header + body + MARKDOWN_NOTES
+
+
+def mermaid(receivers: list[inventory.Receiver]) -> str:
+    """A Mermaid flowchart: sender --signal--> receiver, one box per project app.
+
+    A model sender is a box in its app; a receiver of any sender hangs off its
+    signal (a project signal sits in the app that defines it, Django's outside).
+    """
+    labels = {app.label for app in inventory.project_apps()}
+    boxes: dict[str | None, dict[str, str]] = {}  # app label -> {node id: node}
+    edges = []
+    for r in receivers:
+        if r.sender == "any":
+            source = node_id("signal", r.signal)
+            app, _, short = r.signal.partition(".signals.")
+            box = app if short and app in labels else None
+            node = f'{source}(["{short or r.signal}"])'
+        else:
+            source = node_id("sender", r.sender)
+            app = r.sender.partition(".")[0]
+            box = app if app in labels else None
+            node = f'{source}["{r.sender}"]'
+        boxes.setdefault(box, {})[source] = node
+        target = node_id("receiver", r.receiver)
+        name = r.receiver.rpartition(".")[2]
+        boxes.setdefault(r.app if r.app in labels else None, {})[target] = (
+            f'{target}("{name}")'
+        )
+        arrow = "-->" if r.sender == "any" else f"-->|{r.signal}|"
+        edges.append(f"    {source} {arrow} {target}")
+    lines = ["flowchart LR"]
+    for app in [app.label for app in inventory.project_apps() if app.label in boxes]:
+        lines.append(f"    subgraph {node_id('app', app)} [{app}]")
+        # Senders and signals first, then the receivers.
+        nodes = sorted(boxes[app].items(), key=lambda item: item[0].startswith("r"))
+        lines.extend(f"        {node}" for _, node in nodes)
+        lines.append("    end")
+    lines.extend(f"    {node}" for node in boxes.get(None, {}).values())
+    lines.extend(dict.fromkeys(edges))  # one arrow per pair, in order
+    return "\n".join(lines) + "\n"
+
+
+def node_id(kind: str, name: str) -> str:
+    """A Mermaid node id: letters, digits and underscores only."""
+    name = name.removeprefix(inventory.PROJECT_PACKAGE + ".")
+    return kind + "_" + re.sub(r"\W", "_", name)
 
 
 def cell(text: str) -> str:

@@ -1,0 +1,322 @@
+"""What generation costs, and how long a new project takes to answer its first page.
+
+1. Render ratio. `cookiecutter --no-input` (a new process each time, as a user
+   runs it) of the default project against a one-file template, by the same
+   cookiecutter, alternating, over N rounds: the median of the per-round
+   ratios. Two more variants in the same rounds say where the difference
+   goes: the one-file template with this template's cookiecutter.json and
+   Jinja extensions (the context), then with its hooks too. So
+   "context" - "one file" is the questions and extension imports, "hooks" -
+   "context" the two hook processes, and "default project" - "hooks" the files.
+
+2. Time to first page. From `cookiecutter --no-input` to `/healthz/`
+   answering on a fresh SQLite project, split into render, install (the
+   README's commands: a venv in `.venv`, pip upgraded, `pip install --group
+   dev -e .`; or `uv sync`), migrate, and first response (runserver started
+   until /healthz/ answers "ok"). The package cache is warmed first by one
+   untimed install (`--no-warm-up` skips it).
+
+    .venv/bin/python benchmarks/render.py [--rounds 15] [--pages 1] [--installer pip uv]
+
+`--python` picks the interpreter of the new projects (3.12+; default: the one
+running this script, outside its virtualenv). Output goes to stdout as
+Markdown tables, ready for the README.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parent.parent
+HOOKS_ANSWERS = ["background=celery"]  # the post-gen hook then removes no file
+
+
+def clean_env():
+    """This environment without what would leak into a new project."""
+    leaking = ("PYTHON", "DJANGO_", "VIRTUAL_ENV", "DATABASE_URL", "CELERY_")
+    return {k: v for k, v in os.environ.items() if not k.startswith(leaking)}
+
+
+def base_python():
+    return str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
+
+
+def one_file_template(root, with_ours=False, with_hooks=False):
+    """A template of one README; optionally with this template's settings and hooks."""
+    root.mkdir(parents=True)
+    project = root / "{{cookiecutter.project_slug}}"
+    project.mkdir()
+    (project / "README.md").write_text("# {{ cookiecutter.project_slug }}\n")
+    if with_ours:
+        shutil.copy(TEMPLATE / "cookiecutter.json", root)
+        shutil.copy(TEMPLATE / "local_extensions.py", root)
+    else:
+        (root / "cookiecutter.json").write_text(json.dumps({"project_slug": "floor"}))
+    if with_hooks:
+        shutil.copytree(TEMPLATE / "hooks", root / "hooks")
+    return root
+
+
+def has_jinja(path):
+    text = path.read_bytes().decode(errors="replace")
+    return any(tag in text for tag in ("{{", "{%", "{#"))
+
+
+def jinja_free_copied(root):
+    """This template, with every file that holds no Jinja in _copy_without_render.
+
+    What the files cost is mostly Jinja compiling each one; this variant says
+    how much of it a list of such files would save.
+    """
+    skipped = {".venv", "build", ".git", "tests", "benchmarks"}
+    shutil.copytree(
+        TEMPLATE,
+        root,
+        # Only the repository's own folders: the project has tests/ folders too.
+        ignore=lambda folder, names: (
+            skipped & set(names) if folder == str(TEMPLATE) else ()
+        ),
+    )
+    project = root / "{{cookiecutter.project_slug}}"
+    plain = sorted(
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and not has_jinja(path)
+    )
+    settings = json.loads((root / "cookiecutter.json").read_text(encoding="utf-8"))
+    settings["_copy_without_render"] += plain
+    (root / "cookiecutter.json").write_text(json.dumps(settings), encoding="utf-8")
+    return root
+
+
+def render_seconds(template, output_dir, config, answers=()):
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            "--config-file",
+            str(config),
+            "--output-dir",
+            str(output_dir),
+            str(template),
+            *answers,
+        ],
+        check=True,
+        capture_output=True,
+        env=clean_env(),
+    )
+    return time.perf_counter() - start
+
+
+def write_config(work):
+    """A cookiecutter user config that keeps replay files out of $HOME."""
+    config = work / "config.yaml"
+    # JSON is YAML, the format cookiecutter reads.
+    config.write_text(
+        json.dumps(
+            {
+                "cookiecutters_dir": str(work / "cookiecutters"),
+                "replay_dir": str(work / "replay"),
+            }
+        )
+    )
+    return config
+
+
+def render_ratio(work, config, rounds):
+    variants = {
+        "one-file template": (one_file_template(work / "floor"), ()),
+        "+ cookiecutter.json and extensions": (
+            one_file_template(work / "context", with_ours=True),
+            (),
+        ),
+        "+ hooks": (
+            one_file_template(work / "hooks", with_ours=True, with_hooks=True),
+            HOOKS_ANSWERS,
+        ),
+        "default project": (TEMPLATE, ()),
+        "default project, Jinja-free files copied unrendered": (
+            jinja_free_copied(work / "copied"),
+            (),
+        ),
+    }
+    timings = {name: [] for name in variants}
+    for number in range(rounds):
+        # Alternate the order so drift on a shared machine hits every variant.
+        names = list(variants) if number % 2 == 0 else list(reversed(variants))
+        for name in names:
+            template, answers = variants[name]
+            output = work / "out" / f"{number}-{len(timings[name])}-{template.name}"
+            timings[name].append(render_seconds(template, output, config, answers))
+            shutil.rmtree(output)
+    floor = timings["one-file template"]
+    ours = timings["default project"]
+    ratio = statistics.median(o / f for o, f in zip(ours, floor, strict=True))
+    files = sum(
+        1
+        for path in (TEMPLATE / "{{cookiecutter.project_slug}}").rglob("*")
+        if path.is_file()
+    )
+    print(f"### Render: {rounds} rounds, alternating\n")
+    print("| variant | median | vs one-file template |")
+    print("| --- | ---: | ---: |")
+    for name, values in timings.items():
+        paired = statistics.median(v / f for v, f in zip(values, floor, strict=True))
+        print(f"| {name} | {statistics.median(values) * 1000:.0f} ms | {paired:.2f} |")
+    print(f"\nRender ratio (median of per-round ratios): **{ratio:.2f}**")
+    print(f"Template files: {files}\n")
+    return ratio
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def first_response_seconds(project, python, env):
+    """From starting runserver to /healthz/ answering "ok"."""
+    port = free_port()
+    start = time.perf_counter()
+    server = subprocess.Popen(
+        [python, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = start + 60
+        while time.perf_counter() < deadline:
+            try:
+                url = f"http://127.0.0.1:{port}/healthz/"
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200 and response.read().strip() == b"ok":
+                        return time.perf_counter() - start
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("/healthz/ did not answer within 60 s")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def timed(args, cwd, env):
+    start = time.perf_counter()
+    subprocess.run(args, cwd=cwd, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def quiet(args, cwd, env):
+    """Run a command silently; on failure, raise with what it printed."""
+    process = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+    if process.returncode:
+        raise RuntimeError(f"{args} exited {process.returncode}:\n{process.stderr}")
+
+
+def install(project, installer, python, env):
+    """The README's install commands; returns the project's Python."""
+    venv_python = str(project / ".venv" / "bin" / "python")
+    if installer == "pip":
+        quiet([python, "-m", "venv", ".venv"], project, env)
+        pip = [venv_python, "-m", "pip", "install", "--quiet"]
+        quiet([*pip, "--upgrade", "pip"], project, env)
+        quiet([*pip, "--group", "dev", "-e", "."], project, env)
+    else:
+        uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
+        uv_env = {**env, "UV_PYTHON_DOWNLOADS": "never"}
+        quiet([uv, "sync", "--quiet", "--python", python], project, uv_env)
+    return venv_python
+
+
+def first_page(work, installer, python, config):
+    env = clean_env()
+    out = work / f"page-{installer}-{time.monotonic_ns()}"
+    phases = {}
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            "--config-file",
+            str(config),
+            "--output-dir",
+            str(out),
+            str(TEMPLATE),
+            "database=sqlite",
+            "background=none",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    phases["render"] = time.perf_counter() - start
+    project = out / "acme_shop"
+    start = time.perf_counter()
+    venv_python = install(project, installer, python, env)
+    phases["install"] = time.perf_counter() - start
+    phases["migrate"] = timed([venv_python, "manage.py", "migrate"], project, env)
+    phases["first response"] = first_response_seconds(project, venv_python, env)
+    shutil.rmtree(out)
+    return phases
+
+
+def time_to_first_page(work, config, installers, pages, python, warm_up):
+    if warm_up:
+        for installer in installers:
+            first_page(work, installer, python, config)
+    print(f"### Time to first page: fresh SQLite project, warm cache, {pages} run(s)\n")
+    print("| installer | render | install | migrate | first response | total |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for installer in installers:
+        runs = [first_page(work, installer, python, config) for _ in range(pages)]
+        medians = {name: statistics.median(r[name] for r in runs) for name in runs[0]}
+        cells = " | ".join(f"{value:.1f} s" for value in medians.values())
+        print(f"| {installer} | {cells} | {sum(medians.values()):.1f} s |")
+    print()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rounds", type=int, default=15, help="render rounds (0 skips)"
+    )
+    parser.add_argument(
+        "--pages", type=int, default=1, help="first-page runs (0 skips)"
+    )
+    parser.add_argument(
+        "--installer", nargs="+", default=["pip", "uv"], choices=["pip", "uv"]
+    )
+    parser.add_argument(
+        "--python", default=base_python(), help="the projects' Python (3.12+)"
+    )
+    parser.add_argument("--no-warm-up", dest="warm_up", action="store_false")
+    args = parser.parse_args()
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
+    with tempfile.TemporaryDirectory(prefix="render-bench-") as work:
+        work = Path(work)
+        config = write_config(work)
+        if args.rounds:
+            render_ratio(work, config, args.rounds)
+        if args.pages:
+            time_to_first_page(
+                work, config, args.installer, args.pages, args.python, args.warm_up
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+"""Does a password reset page answer faster for an unknown address than for a known one?
+
+Renders the project with background=none (no worker: the email is sent by
+the web process itself), serves it with `manage.py runserver` (Django's
+threaded WSGI server), gives email a simulated slow mail server
+(tests/support/slow_email.py: every send waits --delay seconds), and posts
+the reset form over HTTP, alternating a known and an unknown address, N
+times each. It times each POST until its whole response is read, and, for
+the known address, until the email is written.
+
+The cool-down is set to 0 (NOTIFICATIONS_RESET_COOLDOWN), so every request
+for the known address writes its outbox row and sends an email: the worst
+case for the comparison. After each request for it the benchmark waits
+until the delivery has written `sent_at`, and every request starts 50 ms
+after the one before is done, so none runs alongside the work of another.
+
+    .venv/bin/python benchmarks/reset_timing.py [--requests 50] [--delay 0.2]
+
+`--template` renders another checkout of the template instead, e.g. the
+commit before the reset page stopped waiting for the mail server:
+
+    mkdir /tmp/before && git archive 3eac1bb | tar -x -C /tmp/before
+    .venv/bin/python benchmarks/reset_timing.py --template /tmp/before
+
+If the reset page waited for the mail server, the known address would
+answer --delay seconds slower; the ratio of the medians, known / unknown,
+would be far above 1. Needs a Python with the project's dependencies
+(--python; default: the shared virtualenv `make test` builds in build/).
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from cookiecutter.main import cookiecutter
+from offload import SUPPORT, TEMPLATE, default_python, milliseconds
+
+KNOWN, UNKNOWN = "known@example.com", "unknown@example.com"
+# Before each request, so that each starts on an idle server whatever came before.
+PAUSE = 0.05
+
+CREATE_USER = """
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+get_user_model().objects.create_user("known", "known@example.com", "pw-unused-1234")
+"""
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def request(port, method, path, body=None, headers=None):
+    """One request on its own connection, read to its end: (response, body)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response, response.read()
+    finally:
+        connection.close()
+
+
+def wait_for_server(port, server, log):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"runserver exited:\n{log.read_text()}")
+        try:
+            response, body = request(port, "GET", "/healthz/")
+            if response.status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    sys.exit(f"runserver did not answer:\n{log.read_text()}")
+
+
+def emails(mail):
+    """How many emails the file backend has written (several may share a file)."""
+    if not mail.exists():
+        return 0
+    separator = b"\n" + b"-" * 79 + b"\n"
+    return sum(path.read_bytes().count(separator) for path in mail.iterdir())
+
+
+def reset_sent_at(database):
+    """The sent_at of the known user's reset notification, read from SQLite."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        row = connection.execute(
+            "SELECT sent_at FROM notifications_notification WHERE kind = ?",
+            ["password_reset"],
+        ).fetchone()
+    return row and row[0]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=50, help="per address")
+    parser.add_argument("--delay", type=float, default=0.2, help="seconds per email")
+    parser.add_argument("--python", default=default_python())
+    parser.add_argument(
+        "--template",
+        default=str(TEMPLATE),
+        help="the template to render, e.g. a `git worktree` of an older commit",
+    )
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="reset-timing-") as tmp:
+        tmp = Path(tmp)
+        project = Path(
+            cookiecutter(
+                args.template,
+                no_input=True,
+                output_dir=str(tmp),
+                extra_context={"background": "none", "database": "sqlite"},
+            )
+        )
+        mail = tmp / "mail"
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("DJANGO_", "DATABASE_URL", "NOTIFICATIONS_"))
+        }
+        env |= {
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DJANGO_DEBUG": "False",
+            # Its warnings are for development; production runs without it.
+            "DJANGO_SIGNALS_SLOW_RECEIVER_GUARD": "False",
+            "DJANGO_EMAIL_BACKEND": "slow_email.SlowEmailBackend",
+            "DJANGO_EMAIL_OPTIONS": json.dumps(
+                {"file_path": str(mail), "delay": args.delay}
+            ),
+            "NOTIFICATIONS_RESET_COOLDOWN": "0",
+            "PYTHONPATH": str(SUPPORT),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+
+        def manage(*command):
+            subprocess.run(
+                [args.python, *command], cwd=project, env=env, check=True,
+                capture_output=True,
+            )  # fmt: skip
+
+        manage("manage.py", "migrate", "--no-input")
+        manage("-c", CREATE_USER)
+        port = free_port()
+        log = tmp / "runserver.log"
+        with open(log, "wb") as out:
+            server = subprocess.Popen(
+                [args.python, "manage.py", "runserver", f"127.0.0.1:{port}",
+                 "--noreload", "--skip-checks"],
+                cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            wait_for_server(port, server, log)
+            results = measure(port, mail, project / "db.sqlite3", log, args.requests)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    report(results, args)
+
+
+def measure(port, mail, database, log, count):
+    """Alternate known and unknown addresses; time each POST, and each known email."""
+    page, html = request(port, "GET", "/accounts/password_reset/")
+    cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
+    headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    results = {KNOWN: [], UNKNOWN: [], "email": []}
+
+    def post(email):
+        body = urlencode({"email": email, "csrfmiddlewaretoken": token.decode()})
+        sent_before, sent_at = emails(mail), reset_sent_at(database)
+        time.sleep(PAUSE)
+        start = time.perf_counter()
+        response, _ = request(port, "POST", "/accounts/password_reset/", body, headers)
+        answered = time.perf_counter() - start
+        if response.status != 302:
+            sys.exit(f"the reset page answered {response.status}")
+        results[email].append(answered)
+        if email == UNKNOWN:
+            return
+        # Let the delivery finish before the next request: the email, then
+        # the UPDATE of sent_at.
+        deadline = time.monotonic() + 60
+        while emails(mail) == sent_before:
+            wait(deadline, log)
+        results["email"].append(time.perf_counter() - start)
+        while reset_sent_at(database) in (None, sent_at):
+            wait(deadline, log)
+
+    def wait(deadline, log):
+        if time.monotonic() > deadline:
+            sys.exit(f"the reset email never came:\n{log.read_text()}")
+        time.sleep(0.002)
+
+    for _ in range(5):  # warm up: imports, templates, the database file
+        post(UNKNOWN)
+        post(KNOWN)
+    for key in results:
+        results[key].clear()
+    for n in range(count):
+        pair = (KNOWN, UNKNOWN) if n % 2 else (UNKNOWN, KNOWN)
+        for email in pair:
+            post(email)
+    return results
+
+
+def report(results, args):
+    known, unknown = milliseconds(results[KNOWN]), milliseconds(results[UNKNOWN])
+    email = milliseconds(results["email"])
+    print(
+        f"\n{args.requests} reset requests per address, background=none, SQLite, "
+        f"runserver, simulated send {args.delay * 1000:.0f} ms, cool-down 0\n"
+    )
+    print("| reset request | median | p95 |")
+    print("| --- | ---: | ---: |")
+    print(f"| known address: response | {known[0]:.1f} ms | {known[1]:.1f} ms |")
+    print(f"| unknown address: response | {unknown[0]:.1f} ms | {unknown[1]:.1f} ms |")
+    print(f"| known address: email written | {email[0]:.1f} ms | {email[1]:.1f} ms |")
+    ratio = statistics.median(results[KNOWN]) / statistics.median(results[UNKNOWN])
+    print(
+        f"\nKnown / unknown, medians: {ratio:.2f}; "
+        f"difference {known[0] - unknown[0]:.1f} ms "
+        f"(the send alone takes {args.delay * 1000:.0f} ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""A real SMTP server on the loopback (aiosmtpd) that keeps what it receives.
+
+For tests/test_production.py and benchmarks/production.py: the rendered
+project sends its emails over SMTP to it, as to a real mail server. It can
+answer like a slow or a failing one, for the next recipient only.
+"""
+
+import asyncio
+import socket
+import threading
+import time
+from collections import Counter
+from email import message_from_bytes
+
+from aiosmtpd.controller import Controller
+
+
+class Recorder:
+    """The aiosmtpd handler: records each message, and misbehaves on request."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.messages = []  # (recipients, subject)
+        self.received_at = []  # time.monotonic() of each message
+        self.seen = set()  # recipients announced (RCPT), delivered or not
+        self.slow = {}  # recipient -> seconds to wait before accepting it, once
+        self.refuse = set()  # recipients refused once with a temporary error
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.lock:
+            self.seen.add(address)
+            delay = self.slow.pop(address, 0)
+            refused = address in self.refuse
+            self.refuse.discard(address)
+        if refused:
+            return "451 Try again later"
+        # Before the message is sent: a client killed now has delivered nothing.
+        await asyncio.sleep(delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        subject = message_from_bytes(envelope.content).get("Subject", "")
+        with self.lock:
+            self.messages.append((tuple(envelope.rcpt_tos), subject))
+            self.received_at.append(time.monotonic())
+        return "250 Message accepted for delivery"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class MailSink:
+    """Start with `with MailSink() as sink:`; `sink.port` is where it listens."""
+
+    def __init__(self):
+        self.recorder = Recorder()
+        self.port = free_port()
+        self.controller = Controller(
+            self.recorder, hostname="127.0.0.1", port=self.port
+        )
+
+    def __enter__(self):
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.controller.stop()
+
+    def count(self):
+        """How many messages each recipient got."""
+        with self.recorder.lock:
+            return Counter(r for rcpts, _ in self.recorder.messages for r in rcpts)
+
+    def total(self):
+        with self.recorder.lock:
+            return len(self.recorder.messages)
+
+    def wait_for(self, condition, timeout, step=0.1):
+        """Wait until condition(self) is true; return whether it became true."""
+        deadline = time.monotonic() + timeout
+        while not condition(self):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(step)
+        return True
+
+    def slow_next(self, recipient, seconds):
+        with self.recorder.lock:
+            self.recorder.slow[recipient] = seconds
+
+    def refuse_next(self, recipient):
+        with self.recorder.lock:
+            self.recorder.refuse.add(recipient)
+
+    def has_seen(self, recipient):
+        with self.recorder.lock:
+            return recipient in self.recorder.seen

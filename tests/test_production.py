@@ -1,0 +1,420 @@
+"""The production shape, run for real: the Procfile's processes under honcho.
+
+For each background choice, a PostgreSQL project is built as a platform
+would build it (`collectstatic`), released (`honcho start release`: the
+migrations), then started (`honcho start web ...`: gunicorn with
+config/gunicorn.py, and the workers the choice needs) with production
+settings. A client talks to gunicorn as a browser behind a TLS proxy would
+(X-Forwarded-Proto: https, an Origin header, secure cookies) and signs up
+through the real form; the welcome emails go over SMTP to an aiosmtpd server
+run by the test (tests/support/mail_sink.py), which can also answer like a
+slow or failing mail server. Then SIGTERM to honcho, as a platform stops a
+release, in the middle of a send: once with time for the send to finish,
+once with a send longer than honcho waits before its SIGKILL.
+
+At the end every user has one welcome email and a sent notification, and
+every line the processes logged is one JSON object.
+"""
+
+import contextlib
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from conftest import BACKGROUNDS, Project, run, venv_environ
+from support.mail_sink import MailSink, free_port
+
+WAIT = 60  # seconds: the bound on every wait below
+# The claim a delivery holds on its row: short, so that a killed send is
+# taken over within the test.
+CLAIM_TIMEOUT = 15
+# What honcho waits, once one of its processes has exited, before it sends
+# SIGKILL to the others (honcho's KILL_WAIT).
+HONCHO_KILL_WAIT = 5
+
+# Each test renders its own project, database, ports and Redis key prefix:
+# the two can run side by side.
+pytestmark = pytest.mark.slow
+
+# Prints {username: {"sent": bool, "claimed": bool, "attempts": n}}.
+ROWS = """
+import json, django
+django.setup()
+from django.apps import apps
+Notification = apps.get_model("notifications", "Notification")
+print(json.dumps({
+    n.user.username: {"sent": n.sent_at is not None, "claimed": n.claimed_at is not None,
+                      "attempts": n.attempts, "error": n.last_error}
+    for n in Notification.objects.select_related("user")
+}))
+"""
+
+REDIS_DELETE = """
+import sys, redis
+client = redis.Redis.from_url(sys.argv[1])
+keys = client.keys(sys.argv[2] + "*")
+if keys:
+    client.delete(*keys)
+"""
+
+# A line of honcho's output: "12:00:00 web.1    | the process's line".
+HONCHO_LINE = re.compile(r"^\d\d:\d\d:\d\d (?P<name>\S+)\s*\| ?(?P<line>.*)$")
+# What Celery prints itself, not through logging, when it is stopped.
+CELERY_PLAIN = {"", "worker: Warm shutdown (MainProcess)"}
+
+
+class Browser:
+    """An HTTP client that acts like a browser reaching gunicorn through a TLS proxy.
+
+    Secure cookies are sent back by hand: over plain HTTP a cookie jar would
+    keep them, as it should.
+    """
+
+    def __init__(self, port):
+        self.port = port
+        self.cookies = {}
+
+    def request(self, method, path, form=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
+        headers = {"X-Forwarded-Proto": "https"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Origin"] = f"https://127.0.0.1:{self.port}"
+        try:
+            connection.request(method, path, body, headers)
+            response = connection.getresponse()
+            text = response.read().decode()
+        finally:
+            connection.close()
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            self.cookies[name] = rest.split(";")[0]
+        return response, text
+
+    def sign_up(self, username):
+        """Fill in and send the signup form; return the response to the POST."""
+        response, page = self.request("GET", "/accounts/signup/")
+        assert response.status == 200, page
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+        password = f"Pw-{uuid.uuid4().hex}"
+        response, page = self.request(
+            "POST",
+            "/accounts/signup/",
+            {
+                "csrfmiddlewaretoken": token,
+                "username": username,
+                "email": f"{username}@example.com",
+                "password1": password,
+                "password2": password,
+            },
+        )
+        return response, page
+
+
+class Stack:
+    """The project's Procfile processes, started and stopped through honcho."""
+
+    def __init__(self, project, env, tmp_path):
+        self.project = project
+        self.env = {**project.env, **env}
+        self.tmp_path = tmp_path
+        self.port = int(env["PORT"])
+        self.names = [
+            line.split(":")[0]
+            for line in (project.path / "Procfile").read_text().splitlines()
+            if line.strip() and not line.startswith("release:")
+        ]
+        self.honcho = None
+        self.logs = []
+
+    def release(self):
+        return run(
+            [self.project.python, "-m", "honcho", "start", "release"],
+            self.project.path,
+            env=self.env,
+        )
+
+    def start(self):
+        """Start every process but release; return once gunicorn answers."""
+        log = self.tmp_path / f"honcho-{len(self.logs)}.log"
+        self.logs.append(log)
+        with open(log, "wb") as out:
+            self.honcho = subprocess.Popen(
+                [self.project.python, "-m", "honcho", "start", *self.names],
+                cwd=self.project.path,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + WAIT
+        while True:
+            with contextlib.suppress(OSError):
+                response, _ = Browser(self.port).request("GET", "/healthz/")
+                if response.status == 200:
+                    break
+            if self.honcho.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the stack did not start:\n{self.log()}", pytrace=False)
+            time.sleep(0.2)
+        if "worker" in self.names:
+            self.wait_in_log(r"ready\.", "the worker did not start")
+
+    def wait_in_log(self, pattern, failure):
+        deadline = time.monotonic() + WAIT
+        while not re.search(pattern, self.logs[-1].read_text(errors="replace")):
+            if time.monotonic() > deadline:
+                pytest.fail(f"{failure}:\n{self.log()}", pytrace=False)
+            time.sleep(0.2)
+
+    def stop(self, name=None):
+        """SIGTERM to honcho, which passes it to every process group, or to the
+        main process of `name` alone, after which honcho stops the others.
+        Wait until every process is gone."""
+        pid = self.honcho.pid if name is None else self.main_pid(name)
+        os.kill(pid, signal.SIGTERM)
+        try:
+            self.honcho.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"honcho did not stop:\n{self.log()}", pytrace=False)
+        # What honcho started and gunicorn forked: all gone.
+        text = self.logs[-1].read_text(errors="replace")
+        pids = re.findall(r"started \(pid=(\d+)\)", text)
+        pids += re.findall(r"Booting worker with pid: (\d+)", text)
+        assert pids
+        alive = [pid for pid in pids if running(int(pid))]
+        assert not alive, f"still running: {alive}\n{self.log()}"
+
+    def main_pid(self, name):
+        """The pid of a Procfile process's command, below the shell honcho runs it with."""
+        text = self.logs[-1].read_text(errors="replace")
+        pid = re.search(rf"{name}\.1 started \(pid=(\d+)\)", text)[1]
+        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+        if argv0.endswith(b"sh"):
+            pid = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0]
+        return int(pid)
+
+    def kill(self):
+        """Clean-up only: the process group this stack started, whatever is left."""
+        if self.honcho is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.honcho.pid, signal.SIGKILL)
+            self.honcho.wait()
+
+    def log(self):
+        return "\n".join(log.read_text(errors="replace") for log in self.logs)
+
+    def lines(self):
+        """(process name, line) of everything the processes wrote."""
+        for line in self.log().splitlines():
+            if not line:
+                continue
+            match = HONCHO_LINE.match(line)
+            assert match, f"not a honcho line: {line!r}"
+            yield match["name"].split(".")[0], match["line"]
+
+    def py(self, *args):
+        return self.project.py(*args, env=self.env)
+
+    def rows(self):
+        return json.loads(self.py("-c", ROWS).stdout)
+
+
+def running(pid):
+    """Whether a process exists and is not a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def in_thread(function, *args):
+    """Run function(*args) in a thread; return the thread and a list for its result."""
+    result = []
+
+    def target():
+        try:
+            result.append(function(*args))
+        except OSError as error:  # a request cut off by a killed server
+            result.append(error)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, result
+
+
+@pytest.fixture(params=BACKGROUNDS)
+def stack(request, render, project_venv, created_databases, tmp_path):
+    """A PostgreSQL project for one background choice, built and released."""
+    background = request.param
+    path = render(
+        tmp_path / "project",
+        project_slug="prod_check",
+        database="postgresql",
+        background=background,
+    )
+    project = Project(
+        path,
+        project_venv,
+        "postgresql",
+        background,
+        env=venv_environ(project_venv),
+        created_databases=created_databases,
+    ).with_services()
+    port = free_port()
+    with MailSink() as mail:
+        env = {
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_EMAIL_OPTIONS": json.dumps(
+                {"host": "127.0.0.1", "port": mail.port}
+            ),
+            "DJANGO_SIGNALS_SLOW_RECEIVER_GUARD": "True",
+            # Every receiver counts as slow: the guard's warnings show up.
+            "DJANGO_SIGNALS_SLOW_RECEIVER_MS": "0",
+            "NOTIFICATIONS_CLAIM_TIMEOUT": str(CLAIM_TIMEOUT),
+            "PORT": str(port),
+            # The config file binds all interfaces; the tests, the loopback.
+            # Gunicorn's grace on SIGTERM is honcho's (5 s), not 20 s, so
+            # that one long send outlives the grace with either background.
+            "GUNICORN_CMD_ARGS": (
+                f"--bind 127.0.0.1:{port} --workers 2 "
+                f"--graceful-timeout {HONCHO_KILL_WAIT}"
+            ),
+            # This machine runs the tests as root, which Celery warns about
+            # with a Python warning before any logging is set up; production
+            # processes should not run as root.
+            "PYTHONWARNINGS": "ignore::UserWarning:celery.platforms",
+        }
+        prefix = f"prod-{uuid.uuid4().hex[:12]}:"
+        if background == "celery":
+            # A killed worker's task comes back after 5 s, not an hour.
+            env["CELERY_BROKER_TRANSPORT_OPTIONS"] = json.dumps(
+                {"global_keyprefix": prefix, "visibility_timeout": 5}
+            )
+        stack = Stack(project, env, tmp_path)
+        stack.mail = mail
+        # The build step, then the release phase, as a platform runs them.
+        project.py("manage.py", "collectstatic", "--no-input", env=stack.env)
+        stack.release()
+        # An empty database, even where an earlier run left this one behind.
+        project.py("manage.py", "flush", "--no-input", env=stack.env)
+        try:
+            yield stack
+        finally:
+            stack.kill()
+            if background == "celery":
+                run([project.python, "-c", REDIS_DELETE, project.env["CELERY_BROKER_URL"],
+                     prefix], tmp_path)  # fmt: skip
+
+
+def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(stack):
+    mail = stack.mail
+    celery = stack.project.background == "celery"
+    stack.start()
+    browser = Browser(stack.port)
+
+    # Static files: collected at build time, served by WhiteNoise.
+    response, _ = browser.request("GET", "/static/css/site.css")
+    assert response.status == 200
+
+    # A signup through the form, behind the "proxy": welcomed by email.
+    response, page = browser.sign_up("alice")
+    assert response.status == 302, page
+    assert response.getheader("X-Request-ID")
+    assert mail.wait_for(lambda m: m.count()["alice@example.com"] == 1, WAIT)
+
+    # The mail server refuses once: the failure is logged and retried.
+    mail.refuse_next("bob@example.com")
+    response, page = Browser(stack.port).sign_up("bob")
+    assert response.status == 302, page
+    if celery:  # the task retries by itself
+        assert mail.wait_for(lambda m: m.count()["bob@example.com"] == 1, WAIT)
+    else:  # the cron job's command
+        assert stack.rows()["bob"]["error"].startswith("SMTPRecipientsRefused")
+        assert stack.py("manage.py", "send_unsent").stdout.strip() == "1 sent, 0 failed"
+
+    # SIGTERM to the process that is sending (gunicorn or the Celery worker
+    # main process), in the middle of a send that takes 2 s: it finishes the
+    # send, then exits; honcho then stops the others.
+    mail.slow_next("carol@example.com", 2)
+    signup, result = in_thread(Browser(stack.port).sign_up, "carol")
+    assert mail.wait_for(lambda m: m.has_seen("carol@example.com"), WAIT)
+    stack.stop("worker" if celery else "web")
+    signup.join(WAIT)
+    assert result[0][0].status == 302  # the request too, with background=none
+    assert mail.count()["carol@example.com"] == 1
+    assert stack.rows()["carol"]["sent"]
+
+    # SIGTERM to every process (honcho signals each process group, as Heroku
+    # signals every process of a dyno) in the middle of a send longer than the grace: the send
+    # dies (a Celery pool process at once, gunicorn's worker after its
+    # graceful timeout), and the outbox hands it to the next delivery.
+    stack.start()
+    mail.slow_next("dave@example.com", HONCHO_KILL_WAIT + 10)
+    signup, result = in_thread(Browser(stack.port).sign_up, "dave")
+    assert mail.wait_for(lambda m: m.has_seen("dave@example.com"), WAIT)
+    stack.stop()
+    signup.join(WAIT)
+    dave = stack.rows()["dave"]
+    assert (dave["sent"], dave["claimed"]) == (False, True)
+    assert mail.count()["dave@example.com"] == 0
+    if not celery:
+        # The cron job's command leaves the dead delivery's claim alone
+        # while it lasts: it cannot tell a dead delivery from a slow one.
+        assert stack.py("manage.py", "send_unsent").stdout.strip() == "0 sent, 0 failed"
+
+    stack.start()
+    if celery:
+        # The task came back to Redis (reject_on_worker_lost); it waits for
+        # the dead delivery's claim to expire, then sends.
+        assert mail.wait_for(lambda m: m.count()["dave@example.com"] == 1, WAIT)
+    else:
+        # Once the claim has expired, the cron job's command takes it over.
+        time.sleep(CLAIM_TIMEOUT)
+        assert stack.py("manage.py", "send_unsent").stdout.strip() == "1 sent, 0 failed"
+    stack.stop()
+
+    # Nothing lost, nothing sent twice.
+    users = ["alice", "bob", "carol", "dave"]
+    rows = stack.rows()
+    assert sorted(rows) == users
+    assert all(row["sent"] for row in rows.values()), rows
+    assert mail.count() == Counter({f"{user}@example.com": 1 for user in users})
+
+    # Every line every process logged is one JSON object, with request and
+    # task ids where there is one.
+    records = []
+    for name, line in stack.lines():
+        if name == "system" or (name == "worker" and line in CELERY_PLAIN):
+            continue
+        record = json.loads(line)
+        assert {"time", "level", "logger", "message"} <= record.keys(), line
+        records.append((name, record))
+    by_logger = Counter(record["logger"] for _, record in records)
+    assert by_logger["gunicorn.access"] > 0
+    slow = [r for _, r in records if "Slow signal receiver" in r["message"]]
+    assert slow and all(r.get("request_id") for r in slow)
+    failed = [r for _, r in records if "failed to send" in r["message"]]
+    if celery:
+        assert failed and all(r.get("task_id") for r in failed)
+    else:
+        # Sent after commit inside the signup's request: logged with its id.
+        assert failed and failed[0].get("request_id")
+        assert "SMTPRecipientsRefused" in failed[0]["exc_info"]

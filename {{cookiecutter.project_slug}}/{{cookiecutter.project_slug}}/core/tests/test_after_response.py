@@ -1,0 +1,51 @@
+"""after_response(): work that waits until the response is sent, or runs at once."""
+
+import logging
+
+from ..after_response import after_response, collect_after_response, run_after_response
+
+# The receivers are called as request_started and request_finished call them
+# (the live-server tests of notifications go through the real signals); sending
+# the signals here would also run Django's close_old_connections on the test
+# database.
+
+
+def test_outside_a_request_the_work_runs_at_once():
+    done = []
+
+    after_response(lambda: done.append("sent"))
+
+    assert done == ["sent"]
+
+
+def test_in_a_request_the_work_waits_for_request_finished():
+    done = []
+    collect_after_response(sender=None, environ={})
+    try:
+        after_response(lambda: done.append("first"))
+        after_response(lambda: done.append("second"))
+        assert done == []
+    finally:
+        run_after_response(sender=None)
+
+    assert done == ["first", "second"]
+    # The request is over: what comes next runs at once again.
+    after_response(lambda: done.append("later"))
+    assert done == ["first", "second", "later"]
+
+
+def test_a_failing_piece_is_logged_and_the_rest_still_runs(caplog):
+    done = []
+
+    def fail():
+        raise ConnectionRefusedError("mail server is down")
+
+    collect_after_response(sender=None, environ={})
+    after_response(fail)
+    after_response(lambda: done.append("second"))
+    with caplog.at_level(logging.ERROR):
+        run_after_response(sender=None)
+
+    assert done == ["second"]
+    assert "Work after the response failed" in caplog.text
+    assert "mail server is down" in caplog.text

@@ -1,0 +1,114 @@
+"""An uploaded avatar is stored re-encoded: no EXIF, no appended bytes, a random name."""
+
+import re
+from io import BytesIO
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from ..avatars import AVATAR_MAX_SIDE
+from ..models import Profile
+
+pytestmark = pytest.mark.django_db
+
+GPS_IFD = 0x8825
+# A secret appended after the end of the JPEG: viewers ignore it, files keep it.
+TRAILER = b"PK\x03\x04 appended: /home/ada/secret-plans.zip"
+
+
+def photo_with_gps():
+    """A real JPEG from a phone: EXIF camera model and GPS position, bytes after the end."""
+    image = Image.new("RGB", (64, 48), "#3a7bd5")
+    exif = Image.Exif()
+    exif[0x0110] = "Ada's Phone 12"  # Model
+    exif.get_ifd(GPS_IFD).update(
+        {1: "N", 2: (51.0, 30.0, 26.0), 3: "W", 4: (0.0, 7.0, 39.0)}
+    )
+    content = BytesIO()
+    image.save(content, "JPEG", exif=exif.tobytes())
+    data = content.getvalue() + TRAILER
+    # The fixture really carries what the test says it does.
+    with Image.open(BytesIO(data)) as check:
+        assert check.getexif().get_ifd(GPS_IFD)[1] == "N"
+    return data
+
+
+def upload(client, name, data):
+    return client.post(
+        "/accounts/profile/",
+        {"avatar": SimpleUploadedFile(name, data, content_type="image/jpeg")},
+    )
+
+
+def stored(user):
+    avatar = Profile.objects.get(user=user).avatar
+    with avatar.open("rb") as file:
+        return avatar.name, file.read()
+
+
+def test_a_photo_is_stored_without_its_gps_position_or_appended_bytes(client, user):
+    client.force_login(user)
+    data = photo_with_gps()
+
+    response = upload(client, "ada-at-home-51.5N.jpg", data)
+
+    assert response.status_code == 302
+    name, kept = stored(user)
+    assert re.fullmatch(r"avatars/[\w-]{16}\.jpg", name)
+    assert "ada-at-home" not in name
+    assert kept != data
+    assert b"Ada's Phone" not in kept
+    assert TRAILER not in kept
+    with Image.open(BytesIO(kept)) as image:
+        assert image.format == "JPEG"
+        assert image.size == (64, 48)
+        assert not image.getexif()
+        assert "exif" not in image.info
+        # Pillow reads a JPEG to its end-of-image marker: nothing after it.
+        assert kept.endswith(b"\xff\xd9")
+
+
+def test_a_png_stays_a_png_without_its_text_chunks(client, user):
+    client.force_login(user)
+    image = Image.new("RGBA", (8, 8), (255, 0, 0, 128))
+    info = PngInfo()
+    info.add_text("Comment", "taken at 12 Baker Street")
+    content = BytesIO()
+    image.save(content, "PNG", pnginfo=info)
+
+    upload(client, "avatar.png", content.getvalue())
+
+    name, kept = stored(user)
+    assert name.endswith(".png")
+    assert b"Baker Street" not in kept
+    with Image.open(BytesIO(kept)) as stored_image:
+        assert stored_image.mode == "RGBA"  # transparency kept
+
+
+def test_a_file_of_another_format_under_an_accepted_name_is_refused(client, user):
+    client.force_login(user)
+    content = BytesIO()
+    Image.new("RGB", (8, 8)).save(content, "BMP")
+
+    response = upload(client, "avatar.png", content.getvalue())
+
+    assert response.status_code == 200
+    assert "Upload a JPEG, PNG, GIF or WebP image." in " ".join(
+        response.context["form"].errors["avatar"]
+    )
+    assert not Profile.objects.get(user=user).avatar
+
+
+def test_an_image_too_large_to_decode_safely_is_refused(client, user):
+    client.force_login(user)
+    content = BytesIO()
+    # A few kilobytes of PNG that would decode to 17 million pixels.
+    Image.new("1", (AVATAR_MAX_SIDE + 1, 4096)).save(content, "PNG", optimize=True)
+
+    response = upload(client, "avatar.png", content.getvalue())
+
+    assert response.status_code == 200
+    assert "pixels" in " ".join(response.context["form"].errors["avatar"])
+    assert not Profile.objects.get(user=user).avatar

@@ -1,0 +1,154 @@
+"""Login brute force: django-axes locks a username out at an address after too many failures."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.db.models import F
+from django.test import Client
+
+from ...audit.models import AuditEvent
+from .factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"  # UserFactory's
+ATTACKER = "203.0.113.66"
+
+
+@pytest.fixture
+def staff():
+    return UserFactory(username="grace", is_staff=True, is_superuser=True)
+
+
+def attempt(client, url, username, password, address=ATTACKER):
+    return client.post(
+        url, {"username": username, "password": password}, REMOTE_ADDR=address
+    )
+
+
+def brute_force(client, url, username):
+    """Wrong passwords until the limit: the last one is answered by the lockout."""
+    responses = [
+        attempt(client, url, username, f"guess-{n}")
+        for n in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    assert [r.status_code for r in responses[:-1]] == [200] * (len(responses) - 1)
+    return responses[-1]
+
+
+def let_the_cool_off_pass():
+    """Move the stored attempts one cool-off (and a second) into the past."""
+    AccessAttempt.objects.update(
+        attempt_time=F("attempt_time")
+        - settings.AXES_COOLOFF_TIME
+        - timedelta(seconds=1)
+    )
+
+
+def test_the_defaults_are_five_failures_and_fifteen_minutes():
+    limit, cool_off = settings.AXES_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME
+    assert (limit, cool_off) == (5, timedelta(minutes=15))
+    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_a_brute_force_is_locked_out_and_the_right_password_refused(client, staff, url):
+    locked = brute_force(client, url, staff.username)
+
+    assert locked.status_code == 429
+    page = locked.content.decode()
+    assert "Too many failed logins" in page
+    assert "refused for 15 minutes" in page
+
+    right = attempt(client, url, staff.username, PASSWORD)
+
+    assert right.status_code == 429
+    assert SESSION_KEY not in client.session
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_the_right_password_is_accepted_once_the_cool_off_ends(client, staff, url):
+    brute_force(client, url, staff.username)
+    assert attempt(client, url, staff.username, PASSWORD).status_code == 429
+
+    let_the_cool_off_pass()
+    response = attempt(client, url, staff.username, PASSWORD)
+
+    assert response.status_code == 302
+    assert client.session[SESSION_KEY] == str(staff.pk)
+
+
+def test_a_minute_before_the_end_of_the_cool_off_it_is_still_refused(client, staff):
+    brute_force(client, "/accounts/login/", staff.username)
+    AccessAttempt.objects.update(
+        attempt_time=F("attempt_time")
+        - settings.AXES_COOLOFF_TIME
+        + timedelta(minutes=1)
+    )
+
+    response = attempt(client, "/accounts/login/", staff.username, PASSWORD)
+
+    assert response.status_code == 429
+
+
+def test_the_lock_holds_one_username_at_one_address(client, staff):
+    brute_force(client, "/accounts/login/", staff.username)
+
+    # The account's owner, elsewhere, still gets in...
+    elsewhere = attempt(
+        Client(), "/accounts/login/", staff.username, PASSWORD, "198.51.100.2"
+    )
+    # ...and the attacker's address can still log in to another account.
+    other = UserFactory(username="ada")
+    same_address = attempt(Client(), "/accounts/login/", other.username, PASSWORD)
+
+    assert elsewhere.status_code == 302
+    assert same_address.status_code == 302
+
+
+def test_a_successful_login_forgets_the_failures_before_it(client, staff):
+    url, almost = "/accounts/login/", settings.AXES_FAILURE_LIMIT - 1
+    for n in range(almost):
+        attempt(client, url, staff.username, f"guess-{n}")
+    assert attempt(client, url, staff.username, PASSWORD).status_code == 302
+    client.logout()
+
+    after = [attempt(client, url, staff.username, "typo") for _ in range(almost)]
+
+    assert [response.status_code for response in after] == [200] * almost
+    assert attempt(client, url, staff.username, PASSWORD).status_code == 302
+
+
+def test_the_lockout_is_recorded_by_the_audit_app(client, staff):
+    brute_force(client, "/accounts/login/", staff.username)
+
+    event = AuditEvent.objects.get(action=AuditEvent.Action.LOCKED_OUT)
+    assert (event.target_repr, event.ip_address) == (staff.username, ATTACKER)
+    assert event.changes == {"failure_limit": settings.AXES_FAILURE_LIMIT}
+    failed = AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED)
+    assert failed.count() == settings.AXES_FAILURE_LIMIT
+
+
+def test_limit_and_cool_off_come_from_the_environment():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.AXES_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME)"
+    )
+    env = os.environ | {"AXES_FAILURE_LIMIT": "3", "AXES_COOLOFF_MINUTES": "2"}
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert result.stdout.split() == ["3", "0:02:00"]
