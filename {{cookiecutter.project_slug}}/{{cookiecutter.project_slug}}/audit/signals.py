@@ -11,7 +11,8 @@ that way are not in the trail.
 
 import ipaddress
 from collections import defaultdict
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from axes.signals import user_locked_out
 from django.conf import settings
@@ -127,7 +128,7 @@ def record_account_changes(
 
 
 def memberships(
-    through: type[models.Model],
+    through: type[Model],
     instance: User | Group,
     reverse: bool,
     pk_set: set[int] | None,
@@ -146,7 +147,7 @@ def memberships(
 )
 def record_group_changes(
     sender: type[Model],
-    instance: Model,  # a user, or a group when reverse
+    instance: User | Group,  # a group when reverse
     action: str,
     reverse: bool,
     pk_set: set[Any] | None,

@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from django.apps import AppConfig, apps
@@ -88,7 +89,7 @@ def project_apps() -> list[AppConfig]:
     return [app for app in apps.get_app_configs() if app.name.startswith(prefix)]
 
 
-def signals():
+def signals() -> list[tuple[str, Signal]]:
     """Every signal to look at, as (name, signal): Django's, third-party ones, the project's.
 
     The project's are the Signal instances at the top level of each of its

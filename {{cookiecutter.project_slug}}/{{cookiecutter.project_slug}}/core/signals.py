@@ -11,7 +11,7 @@ TASK = "task"
 RESPONSE = "response"
 
 
-def defers(*where):
+def defers[F: Callable[..., object]](*where: str) -> Callable[[F], F]:
     """Mark a receiver that hands its work on: "commit" (transaction.on_commit), "task" (a worker), "response" (after it is sent).
 
     A label for readers and for `manage.py signals`; it changes nothing at run

@@ -84,7 +84,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     until the response is sent.
     """
 
-    def save(
+    def save(  # type: ignore[override]  # PasswordResetView passes keywords only
         self,
         domain_override: str | None = None,
         use_https: bool = False,

@@ -29,6 +29,9 @@ class User(AbstractUser):
             ),
         ]
 
+    # The email as loaded from the database (from_db); None for a new user.
+    _loaded_email: str | None
+
     @classmethod
     def from_db(
         cls, db: str | None, field_names: Any, values: Any, **kwargs: Any
