@@ -101,6 +101,19 @@ def run(args, cwd, env=None, timeout=COMMAND_TIMEOUT, check=True):
     return process
 
 
+def mypy_cache(name):
+    """A MYPY_CACHE_DIR for one kind of rendered project, kept between runs.
+
+    mypy checks each cached module against its source's hash, so a cache
+    shared by successive renders stays correct; warm, it skips reading
+    django-stubs again (a check of the default project: 17 s cold, 3 s warm).
+    One directory per name, and each name used by one test at a time.
+    """
+    path = BUILD / "mypy-cache" / name
+    path.mkdir(parents=True, exist_ok=True)
+    return {"MYPY_CACHE_DIR": str(path)}
+
+
 def unavailable(reason):
     """Skip a test whose service is down; in CI (CI=true) fail it instead."""
     if IN_CI:

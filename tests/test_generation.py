@@ -8,11 +8,7 @@ import json
 import tomllib
 
 import pytest
-from conftest import (
-    DEFAULT_DATABASE_URL,
-    combination_params,
-    with_database_name,
-)
+from conftest import combination_params, mypy_cache
 
 
 @pytest.fixture(params=combination_params())
@@ -81,6 +77,8 @@ def test_no_jinja_syntax_is_left_outside_django_templates(baked):
             continue
         text = path.read_bytes().decode(errors="replace")
         for number, line in enumerate(text.splitlines(), 1):
+            # `${{ ... }}` in a GitHub workflow is GitHub's expression syntax.
+            line = line.replace("${{", "")
             if "{{" in line or "{%" in line:
                 leftovers.append(f"{relative}:{number}: {line.strip()}")
     assert not leftovers, "\n".join(leftovers)
@@ -102,49 +100,17 @@ def test_no_empty_directory_or_module_is_left(baked):
     assert not empty
 
 
-def test_ruff_check_passes_with_the_project_config(project):
-    project.py("-m", "ruff", "check", "--no-cache", ".")
-
-
-def test_ruff_format_check_passes_with_the_project_config(project):
-    project.py("-m", "ruff", "format", "--check", "--no-cache", ".")
+# ruff, mypy, makemigrations --check, check --deploy and the project's own
+# test suite run in tests/test_ci_workflow.py, as the CI workflow's `make check`.
 
 
 def test_manage_check_reports_no_issue(project):
     project.py("manage.py", "check", "--fail-level", "WARNING")
 
 
-def test_migrations_match_the_models(project):
-    project.with_services().py("manage.py", "makemigrations", "--check", "--dry-run")
-
-
-# The project's own test suite runs in tests/test_readme_setup.py, installed as
-# its README says (pip and uv) in every combination.
-
-
-def test_production_settings_pass_check_deploy(project, tmp_path):
-    secret_key = read_env_file(project.path / ".env")["DJANGO_SECRET_KEY"]
-    if project.database == "postgresql":
-        database_url = with_database_name(DEFAULT_DATABASE_URL, "check_deploy")
-    else:
-        database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    result = project.py(
-        "manage.py",
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        "--settings=config.settings.production",
-        env={
-            "DJANGO_SECRET_KEY": secret_key,
-            "DJANGO_ALLOWED_HOSTS": "example.com",
-            "DJANGO_SITE_URL": "https://example.com",
-            "DATABASE_URL": database_url,
-        },
-    )
-    assert "System check identified no issues" in result.stdout, (
-        result.stdout + result.stderr
-    )
+# ruff, mypy, makemigrations --check, check --deploy and the project's own
+# test suite run in tests/test_ci_workflow.py, as the CI workflow's `make check`;
+# tests/test_readme_setup.py installs the project as its README says.
 
 
 def test_celery_is_in_the_project_only_with_background_celery(baked, combination):
@@ -258,6 +224,7 @@ def test_pre_commit_passes_in_a_fresh_git_repository(cookies, make_project, tmp_
         "GIT_COMMITTER_EMAIL": "tests@example.com",
         "GIT_CONFIG_GLOBAL": "/dev/null",
         "GIT_CONFIG_NOSYSTEM": "1",
+        **mypy_cache("pre-commit"),
     }
     project.run("git", "-c", "init.defaultBranch=main", "init", "-q", env=git_env)
     project.run("git", "add", "-A", env=git_env)

@@ -1,6 +1,7 @@
 """`manage.py newapp` in a rendered project: the new app is wired and its tests pass."""
 
 import pytest
+from conftest import mypy_cache
 
 
 @pytest.fixture
@@ -41,6 +42,8 @@ def test_newapp_gives_an_app_whose_tests_lint_and_checks_pass(project):
     project.py("manage.py", "check", "--fail-level", "WARNING")
     project.py("-m", "ruff", "check", "--no-cache", ".")
     project.py("-m", "ruff", "format", "--check", "--no-cache", ".")
+    # The new app's code is typed like the rest: mypy passes with it.
+    project.py("-m", "mypy", env=mypy_cache(f"newapp-{project.background}"))
     project.py("-m", "pytest", "-q", "-m", "not browser")
     orders = project.py("-m", "pytest", "-q", "acme_shop/orders").stdout
     assert " passed" in orders and "failed" not in orders, orders

@@ -6,6 +6,6 @@ class AuditConfig(AppConfig):
     label = "audit"
     verbose_name = "Audit trail"
 
-    def ready(self):
+    def ready(self) -> None:
         # Importing the module connects its receivers (see users/apps.py).
         from . import signals  # noqa: F401

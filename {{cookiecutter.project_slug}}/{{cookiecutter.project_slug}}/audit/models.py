@@ -46,5 +46,5 @@ class AuditEvent(models.Model):
             models.Index(fields=["target_type", "target_id"], name="audit_target"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.target_repr or self.target_id}"

@@ -11,7 +11,8 @@ that way are not in the trail.
 
 import ipaddress
 from collections import defaultdict
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from axes.signals import user_locked_out
 from django.conf import settings
@@ -37,7 +38,7 @@ from .models import AuditEvent
 Action = AuditEvent.Action
 
 
-def watched_fields(user_model):
+def watched_fields(user_model: type[User]) -> dict[str, str]:
     """The user fields whose changes are recorded, with the action of each."""
     return {
         user_model.get_email_field_name(): Action.EMAIL_CHANGED,
@@ -45,14 +46,14 @@ def watched_fields(user_model):
     }
 
 
-def values_in_memory(instance, names):
+def values_in_memory(instance: User, names: Iterable[str]) -> dict[str, Any]:
     # From __dict__, not getattr(): reading a deferred field costs a query.
     return {
         name: instance.__dict__[name] for name in names if name in instance.__dict__
     }
 
 
-def target(user):
+def target(user: User) -> dict[str, str]:
     return {
         "target_type": user._meta.label,
         "target_id": str(user.pk),
@@ -60,7 +61,7 @@ def target(user):
     }
 
 
-def request_details(request):
+def request_details(request: HttpRequest | None) -> dict[str, Any]:
     """The client's IP address and user agent, when there is a request."""
     if request is None:
         return {}
@@ -78,9 +79,12 @@ def request_details(request):
     sender=settings.AUTH_USER_MODEL,
     dispatch_uid="audit.remember_account_fields",
 )
-def remember_account_fields(sender, instance, **kwargs):
+def remember_account_fields(
+    sender: type[User], instance: User, **kwargs: object
+) -> None:
     """Remember a user's email and username as loaded, so a save can tell what changed without a query."""
-    instance._audit_saved = values_in_memory(instance, watched_fields(sender))
+    # A note on the instance for record_account_changes, not a field.
+    instance._audit_saved = values_in_memory(instance, watched_fields(sender))  # type: ignore[attr-defined]
 
 
 @receiver(
@@ -89,8 +93,14 @@ def remember_account_fields(sender, instance, **kwargs):
     dispatch_uid="audit.record_account_changes",
 )
 def record_account_changes(
-    sender, instance, created, raw, using, update_fields, **kwargs
-):
+    sender: type[User],
+    instance: User,
+    created: bool,
+    raw: bool,
+    using: str,
+    update_fields: frozenset[str] | None,
+    **kwargs: object,
+) -> None:
     """Record a change of email or username, in the transaction of the save that made it.
 
     Compares with the values remembered at load time: no query unless
@@ -114,10 +124,16 @@ def record_account_changes(
         ]
         if events:
             AuditEvent.objects.using(using).bulk_create(events)
-    instance._audit_saved = {**before, **after}
+    instance._audit_saved = {**before, **after}  # type: ignore[attr-defined]  # see remember_account_fields
 
 
-def memberships(through, instance, reverse, pk_set, using):
+def memberships(
+    through: type[Model],
+    instance: User | Group,
+    reverse: bool,
+    pk_set: set[int] | None,
+    using: str,
+) -> list[tuple[int, int]]:
     """The (user id, group id) rows of the m2m table for one side of the relation."""
     mine, theirs = ("group_id", "user_id") if reverse else ("user_id", "group_id")
     rows = through._default_manager.using(using).filter(**{mine: instance.pk})
@@ -131,7 +147,7 @@ def memberships(through, instance, reverse, pk_set, using):
 )
 def record_group_changes(
     sender: type[Model],
-    instance: Model,  # a user, or a group when reverse
+    instance: User | Group,  # a group when reverse
     action: str,
     reverse: bool,
     pk_set: set[Any] | None,
@@ -150,7 +166,8 @@ def record_group_changes(
     if raw or action == "pre_add":
         return
     if action in ("pre_remove", "pre_clear"):
-        instance._audit_leaving = memberships(sender, instance, reverse, pk_set, using)
+        # A note on the instance for the post_ action, not a field.
+        instance._audit_leaving = memberships(sender, instance, reverse, pk_set, using)  # type: ignore[union-attr]
         return
     if action == "post_add":
         added = pk_set or set()  # never None after an add
@@ -168,9 +185,9 @@ def record_group_changes(
         all_users = get_user_model()._default_manager.using(using)
         users = all_users.in_bulk({user_pk for user_pk, _ in pairs})
     else:
-        users = {instance.pk: instance}
+        users = {instance.pk: cast(User, instance)}
         groups = Group.objects.using(using).in_bulk({pk for _, pk in pairs})
-    names = defaultdict(list)
+    names: defaultdict[int, list[str]] = defaultdict(list)
     for user_pk, group_pk in pairs:
         names[user_pk].append(groups[group_pk].name)
     kind = Action.GROUPS_ADDED if action == "post_add" else Action.GROUPS_REMOVED
@@ -187,9 +204,12 @@ def record_group_changes(
     sender=settings.AUTH_USER_MODEL,
     dispatch_uid="audit.remember_deleted_user",
 )
-def remember_deleted_user(sender, instance, using, **kwargs):
+def remember_deleted_user(
+    sender: type[User], instance: User, using: str, **kwargs: object
+) -> None:
     """Read a user's email and groups before the delete: by post_delete the group rows are gone."""
-    instance._audit_deleted = {
+    # A note on the instance for record_user_deleted, not a field.
+    instance._audit_deleted = {  # type: ignore[attr-defined]
         "email": getattr(instance, sender.get_email_field_name()),
         "groups": sorted(instance.groups.using(using).values_list("name", flat=True)),
     }
@@ -200,7 +220,9 @@ def remember_deleted_user(sender, instance, using, **kwargs):
     sender=settings.AUTH_USER_MODEL,
     dispatch_uid="audit.record_user_deleted",
 )
-def record_user_deleted(sender, instance, using, **kwargs):
+def record_user_deleted(
+    sender: type[User], instance: User, using: str, **kwargs: object
+) -> None:
     """Record a deleted user with what pre_delete read, in the transaction of the delete."""
     AuditEvent.objects.using(using).create(
         action=Action.USER_DELETED,
@@ -210,7 +232,9 @@ def record_user_deleted(sender, instance, using, **kwargs):
 
 
 @receiver(user_logged_in, dispatch_uid="audit.record_login")
-def record_login(sender, request, user, **kwargs):
+def record_login(
+    sender: type[User], request: HttpRequest, user: User, **kwargs: object
+) -> None:
     """Record a login, with the IP address and browser it came from.
 
     Auth signals are not model signals: a string sender would never match, so
@@ -273,7 +297,9 @@ def record_lockout(
 
 
 @receiver(user_signed_up, dispatch_uid="audit.record_signup")
-def record_signup(sender, user, request, **kwargs):
+def record_signup(
+    sender: type[User], user: User, request: HttpRequest, **kwargs: object
+) -> None:
     """Record a signup with its IP address and browser, which only a real signup knows."""
     AuditEvent.objects.using(user._state.db).create(
         actor=user,

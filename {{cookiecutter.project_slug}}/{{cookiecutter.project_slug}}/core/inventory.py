@@ -19,9 +19,10 @@ import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from django.apps import apps
+from django.apps import AppConfig, apps
 from django.conf import settings
 from django.contrib.auth import signals as auth_signals
 from django.core import signals as core_signals
@@ -36,7 +37,7 @@ PROJECT_PACKAGE = __name__.split(".")[0]
 # not one of the receivers docs/signals.md holds.
 TOOLING_MODULES = {f"{PROJECT_PACKAGE}.core.slow_receivers"}
 
-DJANGO_SIGNALS = [
+DJANGO_SIGNALS: list[tuple[ModuleType, list[str]]] = [
     (
         model_signals,
         [
@@ -83,12 +84,12 @@ class Receiver:
     project: bool
 
 
-def project_apps():
+def project_apps() -> list[AppConfig]:
     prefix = PROJECT_PACKAGE + "."
     return [app for app in apps.get_app_configs() if app.name.startswith(prefix)]
 
 
-def signals():
+def signals() -> list[tuple[str, Signal]]:
     """Every signal to look at, as (name, signal): Django's, third-party ones, the project's.
 
     The project's are the Signal instances at the top level of each of its
@@ -115,7 +116,7 @@ def signals():
     return found
 
 
-def receivers():
+def receivers() -> list[Receiver]:
     """The live receivers of every signal, in the order each signal calls them."""
     return [
         receiver
@@ -176,34 +177,34 @@ def receivers_of(name: str, signal: Signal) -> Iterator[Receiver]:
         )
 
 
-def is_project(module):
+def is_project(module: str) -> bool:
     in_package = module == PROJECT_PACKAGE or module.startswith(PROJECT_PACKAGE + ".")
     return in_package and module not in TOOLING_MODULES
 
 
-def unwrap(target):
+def unwrap(target: Any) -> Any:
     while isinstance(target, functools.partial):
         target = target.func
     return inspect.unwrap(target)
 
 
-def named(target):
+def named(target: Any) -> Any:
     """The target itself if it has a name (function, method, class), else its class."""
     return target if hasattr(target, "__qualname__") else type(target)
 
 
-def module_of(target):
+def module_of(target: Any) -> str:
     return getattr(named(target), "__module__", None) or ""
 
 
-def dotted_name(target):
+def dotted_name(target: Any) -> str:
     """`module.qualname` of a function, method, class or callable object."""
     module = module_of(target)
     qualname = named(target).__qualname__
     return f"{module}.{qualname}" if module else qualname
 
 
-def describe_sender(sender):
+def describe_sender(sender: object) -> str:
     """A model's label ("users.User"), a string sender as is, else a dotted name."""
     if isinstance(sender, type) and issubclass(sender, models.Model):
         return sender._meta.label
@@ -212,7 +213,7 @@ def describe_sender(sender):
     return dotted_name(sender)
 
 
-def source_of(target):
+def source_of(target: Any) -> tuple[str, int | None]:
     """(file, first line) of a receiver's code; the file relative to the project or to sys.path."""
     function = getattr(target, "__func__", target)
     code = getattr(function, "__code__", None)
@@ -256,5 +257,5 @@ def short_path(filename: str) -> str:
     return filename
 
 
-def first_line(docstring):
+def first_line(docstring: str | None) -> str:
     return docstring.strip().splitlines()[0] if docstring else ""

@@ -20,8 +20,10 @@ import functools
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from contextvars import ContextVar
 from inspect import iscoroutinefunction
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.signals import request_finished, request_started
@@ -36,35 +38,48 @@ ADVICE = (
     "transaction.on_commit alone only keeps it from running for a rollback"
 )
 
+Receiver = Callable[..., Any]
+
+
+class RequestTimings(TypedDict):
+    path: str
+    timings: defaultdict[str, list[float]]  # receiver name: [seconds, calls]
+
+
 # The current request: {"path": ..., "timings": {receiver name: [seconds, calls]}}.
-current_request = ContextVar("slow_receivers_request", default=None)
+current_request: ContextVar[RequestTimings | None] = ContextVar(
+    "slow_receivers_request", default=None
+)
 
 original_live_receivers = Signal._live_receivers
 
 
-def install():
+def install() -> None:
     """Start timing the project's receivers during requests (idempotent)."""
-    Signal._live_receivers = timed_live_receivers
+    # Replacing Django's method is the point of the guard (see above).
+    Signal._live_receivers = timed_live_receivers  # type: ignore[method-assign,assignment]
     request_started.connect(start_timing, dispatch_uid="core.slow_receivers.start")
     request_finished.connect(
         report_slow_receivers, dispatch_uid="core.slow_receivers.report"
     )
 
 
-def uninstall():
+def uninstall() -> None:
     """Undo install(): Django's signals are as they were."""
-    Signal._live_receivers = original_live_receivers
+    Signal._live_receivers = original_live_receivers  # type: ignore[method-assign]
     request_started.disconnect(dispatch_uid="core.slow_receivers.start")
     request_finished.disconnect(dispatch_uid="core.slow_receivers.report")
     current_request.set(None)
 
 
-def timed_live_receivers(signal, sender):
+def timed_live_receivers(
+    signal: Signal, sender: object
+) -> tuple[list[Receiver], list[Receiver]]:
     sync_receivers, async_receivers = original_live_receivers(signal, sender)
     return [timed(r) for r in sync_receivers], [timed(r) for r in async_receivers]
 
 
-def timed(receiver):
+def timed(receiver: Receiver) -> Receiver:
     """The receiver itself, or for one of the project's, a wrapper that times it."""
     target = inventory.unwrap(receiver)
     if not inventory.is_project(inventory.module_of(target)):
@@ -74,7 +89,7 @@ def timed(receiver):
     if iscoroutinefunction(receiver):
 
         @functools.wraps(receiver)
-        async def timed_receiver(*args, **kwargs):
+        async def timed_receiver(*args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
             try:
                 return await receiver(*args, **kwargs)
@@ -84,7 +99,7 @@ def timed(receiver):
     else:
 
         @functools.wraps(receiver)
-        def timed_receiver(*args, **kwargs):
+        def timed_receiver(*args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
             try:
                 return receiver(*args, **kwargs)
@@ -94,7 +109,7 @@ def timed(receiver):
     return timed_receiver
 
 
-def record(name, seconds):
+def record(name: str, seconds: float) -> None:
     request = current_request.get()
     if request is not None:  # outside a request nobody waits: nothing to report
         timing = request["timings"][name]
@@ -102,7 +117,12 @@ def record(name, seconds):
         timing[1] += 1
 
 
-def start_timing(sender, environ=None, scope=None, **kwargs):
+def start_timing(
+    sender: type,
+    environ: dict[str, Any] | None = None,
+    scope: dict[str, Any] | None = None,
+    **kwargs: object,
+) -> None:
     """Start timing the project's receivers for this request (slow-receiver guard)."""
     if environ is not None:
         path = f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
@@ -113,7 +133,7 @@ def start_timing(sender, environ=None, scope=None, **kwargs):
     current_request.set({"path": path, "timings": defaultdict(lambda: [0.0, 0])})
 
 
-def report_slow_receivers(sender, **kwargs):
+def report_slow_receivers(sender: type, **kwargs: object) -> None:
     """Log one warning per project receiver that took longer than SIGNALS_SLOW_RECEIVER_MS."""
     request = current_request.get()
     current_request.set(None)

@@ -1,18 +1,21 @@
+from typing import Any
+
 from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from ..notifications.models import Notification
+from ..users.models import User
 
 
 @require_safe
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     """Tell the signed-in user what the signals did for them; invite others in."""
-    context = {}
+    context: dict[str, Any] = {}
     if request.user.is_authenticated:
         user = request.user
         try:
@@ -26,7 +29,7 @@ def home(request):
     return render(request, "core/home.html", context)
 
 
-def count_audit_entries(user):
+def count_audit_entries(user: User) -> int | None:
     """How many audit entries concern the user, or None without the audit app."""
     try:
         audit_event = apps.get_model("audit", "AuditEvent")
@@ -39,7 +42,7 @@ def count_audit_entries(user):
 
 @never_cache
 @require_safe
-def healthz(request):
+def healthz(request: HttpRequest) -> HttpResponse:
     """Answer 200 "ok" when the database answers; a failure gives a 500."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")

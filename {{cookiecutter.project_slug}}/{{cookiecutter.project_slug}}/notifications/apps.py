@@ -6,6 +6,6 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
     verbose_name = "Notifications"
 
-    def ready(self):
+    def ready(self) -> None:
         # Importing the module connects its receivers (see users/apps.py).
         from . import signals  # noqa: F401

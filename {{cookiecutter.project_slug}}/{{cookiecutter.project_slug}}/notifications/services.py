@@ -2,12 +2,14 @@
 
 import enum
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +33,7 @@ class Outcome(enum.StrEnum):
     GAVE_UP = "gave_up"  # unsent after NOTIFICATIONS_MAX_ATTEMPTS attempts
 
 
-def unheld(now):
+def unheld(now: datetime) -> Q:
     """Rows that no live delivery holds at `now`: unclaimed, or claimed by one that died.
 
     A claim older than NOTIFICATIONS_CLAIM_TIMEOUT seconds belongs to a
@@ -41,7 +43,7 @@ def unheld(now):
     return Q(claimed_at__isnull=True) | Q(claimed_at__lt=expired)
 
 
-def claimable(now):
+def claimable(now: datetime) -> QuerySet[Notification]:
     """The unsent notifications that no live delivery holds at `now`, with attempts left.
 
     A row that has had NOTIFICATIONS_MAX_ATTEMPTS attempts is never claimed
@@ -54,7 +56,7 @@ def claimable(now):
     )
 
 
-def claim(notification_id):
+def claim(notification_id: int) -> bool:
     """Mark an unsent notification as being delivered; False if it is sent, taken or spent.
 
     One UPDATE with the conditions in its WHERE clause, so two deliveries
@@ -104,13 +106,13 @@ def password_reset_context(notification: Notification) -> dict[str, str]:
 
 
 # What each kind of email needs besides the user and the project name.
-CONTEXT_BUILDERS = {
+CONTEXT_BUILDERS: dict[str, Callable[[Notification], dict[str, Any]]] = {
     Notification.Kind.WELCOME: welcome_context,
     Notification.Kind.PASSWORD_RESET: password_reset_context,
 }
 
 
-def send(notification):
+def send(notification: Notification) -> None:
     """Send the email of one notification."""
     context = {
         "user": notification.user,
@@ -126,7 +128,7 @@ def send(notification):
     )
 
 
-def deliver(notification_id):
+def deliver(notification_id: int) -> Outcome:
     """Send a notification unless it is sent or being sent, and say what happened.
 
     A send failure is recorded on the row (attempts, last_error), logged, and
@@ -151,7 +153,7 @@ def deliver(notification_id):
     return Outcome.SENT
 
 
-def why_not_claimed(notification_id):
+def why_not_claimed(notification_id: int) -> Outcome:
     """The outcome of a delivery that could not claim its row."""
     unsent = Notification.objects.filter(pk=notification_id, sent_at__isnull=True)
     if not unsent.exists():

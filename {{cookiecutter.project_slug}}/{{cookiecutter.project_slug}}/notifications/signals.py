@@ -28,7 +28,7 @@ from .services import deliver
 {%- endif %}
 
 
-def deliver_on_commit(notification_id: int, using: str) -> None:
+def deliver_on_commit(notification_id: int, using: str | None) -> None:
     """Deliver a notification once the transaction that wrote it commits, never on rollback."""
 {%- if cookiecutter.background == "celery" %}
     # A worker sends it (tasks.py); a broker error is logged, never raised.

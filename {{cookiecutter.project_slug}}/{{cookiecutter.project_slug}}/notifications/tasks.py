@@ -8,7 +8,7 @@ that runs twice (a redelivery, a retry, the sweep) sends one email.
 import logging
 from datetime import timedelta
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -27,7 +27,7 @@ class DeliveryFailed(Exception):
     """Sending failed; the error is on the row (last_error) and in the log."""
 
 
-def enqueue_delivery(notification_id):
+def enqueue_delivery(notification_id: int) -> None:
     """Queue the delivery of a notification; if the broker is unreachable, log and go on.
 
     Runs in transaction.on_commit: an exception here would reach the code that
@@ -59,7 +59,7 @@ def enqueue_delivery(notification_id):
     # Stop a send before its claim expires, or a second delivery could start.
     soft_time_limit=settings.NOTIFICATIONS_CLAIM_TIMEOUT * 0.8,
 )
-def deliver_notification(self, notification_id):
+def deliver_notification(self: Task, notification_id: int) -> str:
     """Send one notification; a second run sends nothing, a failed send is retried."""
     outcome = deliver(notification_id)
     if outcome is Outcome.FAILED:
@@ -72,7 +72,7 @@ def deliver_notification(self, notification_id):
 
 
 @shared_task(name="notifications.sweep_unsent")
-def sweep_unsent():
+def sweep_unsent() -> int:
     """Queue again the notifications still unsent after a grace period; return how many.
 
     They are those whose signup committed while the broker was down, whose

@@ -36,7 +36,7 @@ class SignUpForm(UserCreationForm):
         model = get_user_model()
         fields = ("username", "email")
 
-    def clean_email(self):
+    def clean_email(self) -> str:
         email = get_user_model().objects.normalize_email(self.cleaned_data["email"])
         if get_user_model().objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(
@@ -84,7 +84,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     until the response is sent.
     """
 
-    def save(
+    def save(  # type: ignore[override]  # PasswordResetView passes keywords only
         self,
         domain_override: str | None = None,
         use_https: bool = False,

@@ -29,6 +29,9 @@ class User(AbstractUser):
             ),
         ]
 
+    # The email as loaded from the database (from_db); None for a new user.
+    _loaded_email: str | None
+
     @classmethod
     def from_db(
         cls, db: str | None, field_names: Any, values: Any, **kwargs: Any
@@ -82,5 +85,5 @@ class Profile(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.display_name or self.user.get_username()

@@ -10,7 +10,9 @@ from .signals import email_confirmed, user_signed_up
 
 
 @transaction.atomic
-def sign_up(*, username, email, password, request=None):
+def sign_up(
+    *, username: str, email: str, password: str, request: HttpRequest | None = None
+) -> User:
     """Create a user. Other apps react: profile and welcome email on post_save.
 
     Given the request of a signup form, also sends user_signed_up (the audit

@@ -13,7 +13,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import Signal, receiver
 
 from ..core.signals import defers
-from .models import Profile
+from .models import Profile, User
 
 # Sent by users.services.sign_up() when a person signs up through a request,
 # after the user is created and in the same transaction. Not sent for users
@@ -41,7 +41,9 @@ email_confirmed = Signal()
 @receiver(
     post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="users.create_profile"
 )
-def create_profile(sender, instance, created, raw, **kwargs):
+def create_profile(
+    sender: type[User], instance: User, created: bool, raw: bool, **kwargs: object
+) -> None:
     """Create the profile of a new user, so every user has one from the start.
 
     Skipped for raw saves: fixtures and loaddata bring their own profile rows.
@@ -51,26 +53,36 @@ def create_profile(sender, instance, created, raw, **kwargs):
 
 
 @receiver(pre_save, sender="users.Profile", dispatch_uid="users.remember_old_avatar")
-def remember_old_avatar(sender, instance, raw, using, update_fields, **kwargs):
+def remember_old_avatar(
+    sender: type[Profile],
+    instance: Profile,
+    raw: bool,
+    using: str,
+    update_fields: frozenset[str] | None,
+    **kwargs: object,
+) -> None:
     """Read the avatar the database holds before a profile save, for remove_replaced_avatar.
 
     pre_save, because after the save the row holds the new name. One SELECT
     per profile save that may change the avatar, none for the others.
     """
-    instance._old_avatar = ""
+    # A note on the instance for remove_replaced_avatar, not a field.
+    instance._old_avatar = ""  # type: ignore[attr-defined]
     if raw or instance._state.adding:
         return
     if update_fields is not None and "avatar" not in update_fields:
         return
     rows = sender._default_manager.using(using).filter(pk=instance.pk)
-    instance._old_avatar = rows.values_list("avatar", flat=True).first() or ""
+    instance._old_avatar = rows.values_list("avatar", flat=True).first() or ""  # type: ignore[attr-defined]
 
 
 @receiver(
     post_save, sender="users.Profile", dispatch_uid="users.remove_replaced_avatar"
 )
 @defers("commit")
-def remove_replaced_avatar(sender, instance, raw, using, **kwargs):
+def remove_replaced_avatar(
+    sender: type[Profile], instance: Profile, raw: bool, using: str, **kwargs: object
+) -> None:
     """Delete a replaced avatar file once the save commits, so old files don't pile up.
 
     After commit, never before: a rollback leaves the row pointing at the old
@@ -89,8 +101,10 @@ def remove_replaced_avatar(sender, instance, raw, using, **kwargs):
     post_delete, sender="users.Profile", dispatch_uid="users.remove_deleted_avatar"
 )
 @defers("commit")
-def remove_deleted_avatar(sender, instance, using, **kwargs):
+def remove_deleted_avatar(
+    sender: type[Profile], instance: Profile, using: str, **kwargs: object
+) -> None:
     """Delete the avatar file of a deleted profile, once the delete is committed."""
-    if instance.avatar:
-        storage, name = instance.avatar.storage, instance.avatar.name
+    storage, name = instance.avatar.storage, instance.avatar.name
+    if name:
         transaction.on_commit(partial(storage.delete, name), using=using, robust=True)

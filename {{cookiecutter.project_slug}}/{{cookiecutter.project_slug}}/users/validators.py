@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.validators import FileExtensionValidator
 from django.template.defaultfilters import filesizeformat
 
@@ -8,7 +9,7 @@ AVATAR_EXTENSIONS = ["jpg", "jpeg", "png", "gif", "webp"]
 validate_avatar_extension = FileExtensionValidator(AVATAR_EXTENSIONS)
 
 
-def validate_avatar_size(file):
+def validate_avatar_size(file: File) -> None:
     """Refuse an avatar over AVATAR_MAX_BYTES (2 MB)."""
     if file.size > AVATAR_MAX_BYTES:
         raise ValidationError(

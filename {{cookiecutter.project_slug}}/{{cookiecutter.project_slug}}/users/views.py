@@ -20,8 +20,14 @@ from .services import sign_up
 from .tokens import email_confirmation_token
 
 
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request of a view behind login_required: its user is a User."""
+
+    user: User
+
+
 @require_http_methods(["GET", "POST"])
-def signup(request):
+def signup(request: HttpRequest) -> HttpResponse:
     """Create an account through the sign_up service, log the user in, show the profile."""
     if request.user.is_authenticated:
         return redirect("profile")
@@ -56,7 +62,7 @@ def signup(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile(request):
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show and edit the signed-in user's own profile: there is no id to change."""
     # Users made without signals (bulk_create, old rows) get their profile here.
     profile, _ = Profile.objects.get_or_create(user=request.user)
@@ -102,7 +108,7 @@ def user_from_uid(uidb64: str) -> User | None:
 class LogoutView(auth_views.LogoutView):
     """Django's logout (POST only), plus a message that says it worked."""
 
-    def post(self, request, *args, **kwargs):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().post(request, *args, **kwargs)
         messages.info(request, "You are logged out.")
         return response

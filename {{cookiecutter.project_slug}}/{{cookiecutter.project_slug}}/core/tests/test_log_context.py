@@ -51,4 +51,4 @@ def test_lines_logged_during_a_request_carry_its_id(
 
     (record,) = [r for r in caplog.records if r.name == "django.request"]
     assert response.status_code == 404
-    assert record.request_id == response["X-Request-ID"]
+    assert vars(record)["request_id"] == response["X-Request-ID"]

@@ -28,7 +28,9 @@ def reset_of(user):
 def reset_link(email):
     """The path of the reset link in an email, which starts with SITE_URL."""
     site = re.escape(settings.SITE_URL)
-    return re.search(rf"{site}(/accounts/reset/\S+/)", email.body)[1]
+    link = re.search(rf"{site}(/accounts/reset/\S+/)", email.body)
+    assert link, email.body
+    return link[1]
 
 
 @pytest.fixture

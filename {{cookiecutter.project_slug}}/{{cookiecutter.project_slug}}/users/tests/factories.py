@@ -1,12 +1,21 @@
+from typing import TYPE_CHECKING, Any
+
 import factory
-from django.contrib.auth import get_user_model
+
+from ..models import User
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     password = factory.django.Password("correct horse battery staple")
 
     class Meta:
-        model = get_user_model()
+        model = User
         django_get_or_create = ("username",)
+
+    if TYPE_CHECKING:
+        # factory_boy's metaclass makes UserFactory() a UserFactory.create(),
+        # which mypy cannot see: say that calling the factory gives a User.
+        def __new__(cls, *args: Any, **kwargs: Any) -> User:  # type: ignore[misc]
+            ...

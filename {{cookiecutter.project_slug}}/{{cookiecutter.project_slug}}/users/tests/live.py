@@ -28,7 +28,9 @@ def post_form(base_url, path, data):
 
     page, html = request("GET")
     cookie = page.headers["Set-Cookie"].split(";", 1)[0]
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
+    found = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert found, html
+    token = found[1]
     response, _ = request(
         "POST",
         body=urlencode({**data, "csrfmiddlewaretoken": token.decode()}),

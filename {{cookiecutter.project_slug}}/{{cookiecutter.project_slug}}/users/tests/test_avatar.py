@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.forms import modelform_factory
 from django.test.utils import CaptureQueriesContext
+from django.utils.datastructures import MultiValueDict
 from PIL import Image
 
 from ..models import Profile, User
@@ -189,7 +190,9 @@ def test_a_file_that_is_not_an_image_is_refused_by_the_form(profile):
     form_class = modelform_factory(Profile, fields=["avatar"])
     fake = SimpleUploadedFile("fake.png", b"not an image")
 
-    form = form_class(data={}, files={"avatar": fake}, instance=profile)
+    form = form_class(
+        data={}, files=MultiValueDict({"avatar": [fake]}), instance=profile
+    )
 
     assert not form.is_valid()
-    assert form.errors["avatar"][0].startswith("Upload a valid image.")
+    assert str(form.errors["avatar"][0]).startswith("Upload a valid image.")

@@ -60,7 +60,7 @@ def test_a_visitor_signs_up_edits_the_profile_and_logs_out_and_in(page, avatar):
     page.wait_for_image(".profile-card img.avatar")
     profile = Profile.objects.get(user=user)
     assert profile.location == "London"
-    assert re.fullmatch(r"avatars/[\w-]{16}\.png", profile.avatar.name)
+    assert re.fullmatch(r"avatars/[\w-]{16}\.png", str(profile.avatar))
     page.screenshot("profile")
 
     page.open("/")

@@ -369,8 +369,8 @@ def test_uploading_an_avatar_stores_it_and_shows_it(client, user):
 
     profile = Profile.objects.get(user=user)
     assert response.redirect_chain == [("/accounts/profile/", 302)]
-    assert re.fullmatch(r"avatars/[\w-]{16}\.png", profile.avatar.name)
-    assert profile.avatar.storage.exists(profile.avatar.name)
+    assert re.fullmatch(r"avatars/[\w-]{16}\.png", str(profile.avatar))
+    assert profile.avatar.storage.exists(str(profile.avatar))
     assert f'src="{profile.avatar.url}"' in response.content.decode()
 
 

@@ -7,7 +7,9 @@ import re
 import shutil
 import subprocess
 import sys
+from argparse import ArgumentParser
 from pathlib import Path
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -26,10 +28,10 @@ class Command(BaseCommand):
         "ready(), tests), add it to LOCAL_APPS and regenerate docs/signals.md."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("name", help="the app's name: a lowercase identifier")
 
-    def handle(self, *, name, **options):
+    def handle(self, *, name: str, **options: Any) -> None:
         base_dir = Path(settings.BASE_DIR)
         package = Path(settings.APPS_DIR)
         self.check_name(name, package)
@@ -83,7 +85,7 @@ class Command(BaseCommand):
             "and `pytest`."
         )
 
-    def check_name(self, name, package):
+    def check_name(self, name: str, package: Path) -> None:
         """Refuse a name that is not an identifier, is taken or shadows a module."""
         if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
             raise CommandError(

@@ -117,7 +117,7 @@ class Command(BaseCommand):
             output = table(found)
         self.stdout.write(output, ending="")
 
-    def check_document(self, path):
+    def check_document(self, path: Path) -> None:
         expected = markdown([r for r in inventory.receivers() if r.project])
         try:
             committed = path.read_text(encoding="utf-8")
@@ -139,7 +139,12 @@ class Command(BaseCommand):
         )
 
 
-def matches(receiver, app=None, signal=None, sender=None):
+def matches(
+    receiver: inventory.Receiver,
+    app: str | None = None,
+    signal: str | None = None,
+    sender: str | None = None,
+) -> bool:
     if app and receiver.app != app:
         return False
     if signal and signal not in (receiver.signal, receiver.signal.rpartition(".")[2]):
@@ -147,7 +152,7 @@ def matches(receiver, app=None, signal=None, sender=None):
     return not sender or receiver.sender.lower() == sender.lower()
 
 
-def table(receivers):
+def table(receivers: list[inventory.Receiver]) -> str:
     if not receivers:
         return "No receiver matches.\n"
     header = ("signal", "sender", "receiver", "where", "mode", "dispatch_uid", "defers")
@@ -235,6 +240,6 @@ def node_id(kind: str, name: str) -> str:
     return kind + "_" + re.sub(r"\W", "_", name)
 
 
-def cell(text):
+def cell(text: str) -> str:
     """Text safe inside a Markdown table cell."""
     return text.replace("|", "\\|")

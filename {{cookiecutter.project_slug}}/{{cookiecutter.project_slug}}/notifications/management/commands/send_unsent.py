@@ -1,5 +1,7 @@
 """`manage.py send_unsent`: deliver every unsent notification that has attempts left."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -14,7 +16,7 @@ class Command(BaseCommand):
         "that delivers: each notification is claimed before it is sent."
     )
 
-    def handle(self, **options):
+    def handle(self, *args: str, **options: Any) -> None:
         ids = (
             claimable(timezone.now())
             .order_by("created_at")
