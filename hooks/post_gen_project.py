@@ -33,10 +33,14 @@ for enabled, paths in OPTION_PATHS:
         else:
             path.unlink()
 
-Path(".env").write_text(
-    "# Local settings, never committed (see .env.example).\n"
-    f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}\n"
-)
+# A project rendered again over itself (cookiecutter -f) keeps its secret.
+# `cruft update` renders into empty directories and leaves .env out of its
+# diff ([tool.cruft] skip in pyproject.toml), so an update never touches it.
+if not Path(".env").exists():
+    Path(".env").write_text(
+        "# Local settings, never committed (see .env.example).\n"
+        f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}\n"
+    )
 
 print(f"""
 Project created in {Path.cwd()}
