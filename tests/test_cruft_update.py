@@ -125,6 +125,8 @@ NEXT_RELEASE = "1.0.1"
 TEMPLATE_README_LINE = "Template 1.0.1 added this paragraph to the README."
 TEMPLATE_ENV_EXAMPLE_LINE = "# NEW_SETTING_FROM_THE_TEMPLATE=1"
 TEMPLATE_SETTING = "DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000"
+DEBUG_LINE = 'DEBUG = env.bool("DJANGO_DEBUG", default=False)\n'
+TEMPLATE_DEBUG_COMMENT = "# Never True in production: debug pages show settings.\n"
 TEMPLATE_NEW_FILE = "docs/template-release.md"
 
 
@@ -135,7 +137,11 @@ def release_next_template_state(template):
     (project_dir / TEMPLATE_NEW_FILE).write_text(
         "# A page the next release adds\n", encoding="utf-8"
     )
-    # At the end of the settings, far from LOCAL_APPS and ALLOWED_HOSTS.
+    settings = project_dir / "config" / "settings" / "base.py"
+    # Two lines above the user's ALLOWED_HOSTS: plain patching would reject
+    # this hunk (its context holds the user's line); a three-way merge takes it.
+    replace_once(settings, DEBUG_LINE, TEMPLATE_DEBUG_COMMENT + DEBUG_LINE)
+    # At the end of the settings, far from the user's edits.
     append(
         project_dir / "config" / "settings" / "base.py",
         f"\n# The template's next release adds a setting.\n{TEMPLATE_SETTING}\n",
@@ -256,6 +262,7 @@ def test_cruft_update_merges_the_next_template_into_an_edited_project(
 
     # The template's changes are there too.
     assert TEMPLATE_SETTING in settings_text
+    assert TEMPLATE_DEBUG_COMMENT + DEBUG_LINE in settings_text
     assert TEMPLATE_README_LINE in (path / "README.md").read_text(encoding="utf-8")
     assert TEMPLATE_ENV_EXAMPLE_LINE in (path / ".env.example").read_text()
     assert (path / TEMPLATE_NEW_FILE).is_file()
@@ -263,6 +270,7 @@ def test_cruft_update_merges_the_next_template_into_an_edited_project(
     cruft_state = json.loads((path / ".cruft.json").read_text())
     template_head = git("rev-parse", "HEAD", cwd=template).stdout.strip()
     assert cruft_state["commit"] == template_head
+    assert cruft_state["context"]["cookiecutter"]["_template_version"] == NEXT_RELEASE
 
     # And the project still passes its own checks, lint and suite.
     project.py("manage.py", "check", "--fail-level", "WARNING")
