@@ -26,7 +26,11 @@ NOT_TEMPLATE = shutil.ignore_patterns(
     ".git", ".venv", "build", "__pycache__", "*.pyc", ".*_cache", ".hypothesis"
 )
 CONFLICT_MARKER = re.compile(r"^(<{7}|>{7})( |$)", re.MULTILINE)
-GIT_IDENTITY = {
+# Commits by a test identity, untouched by the machine's git configuration
+# (signing, hooks, default branch).
+GIT_ENV = {
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
     "GIT_AUTHOR_NAME": "Template test",
     "GIT_AUTHOR_EMAIL": "test@example.com",
     "GIT_COMMITTER_NAME": "Template test",
@@ -78,12 +82,7 @@ def test_rendering_again_over_a_project_keeps_its_secret(tmp_path, cookiecutter_
 
 
 def git(*args, cwd):
-    return run(["git", *args], cwd=cwd, env=git_environ())
-
-
-def git_environ():
-    env = {key: value for key, value in os.environ.items() if key != "GIT_DIR"}
-    return {**env, **GIT_IDENTITY}
+    return run(["git", *args], cwd=cwd, env={**os.environ, **GIT_ENV})
 
 
 def replace_once(path, old, new):
@@ -183,7 +182,7 @@ def test_cruft_update_merges_the_next_template_into_an_edited_project(
     )
     path = tmp_path / "projects" / "acme_shop"
     project = make_project(path)
-    project.env.update(GIT_IDENTITY)
+    project.env.update(GIT_ENV)
     secret = (path / ".env").read_bytes()
     assert template_version(path) == changelog_releases()[0]
     git("init", "-q", "-b", "main", cwd=path)
