@@ -39,15 +39,19 @@ for enabled, paths in OPTION_PATHS:
         else:
             path.unlink()
 
-# The secret key is readable by its owner only (0600), from the first byte:
-# created with that mode, and set again on a file an earlier render left.
-env_file = os.open(".env", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-os.fchmod(env_file, 0o600)
-with os.fdopen(env_file, "w") as env:
-    env.write(
-        "# Local settings, never committed (see .env.example).\n"
-        f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}\n"
-    )
+# A project rendered again over itself (cookiecutter -f) keeps its secret.
+# `cruft update` renders into empty directories and leaves .env out of its
+# diff ([tool.cruft] skip in pyproject.toml), so an update never touches it.
+# The secret key is readable by its owner only (0600) from the first byte,
+# and a file an earlier render left is made so too.
+if not Path(".env").exists():
+    env_file = os.open(".env", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(env_file, "w") as env:
+        env.write(
+            "# Local settings, never committed (see .env.example).\n"
+            f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}\n"
+        )
+os.chmod(".env", 0o600)
 
 print(f"""
 Project created in {Path.cwd()}
