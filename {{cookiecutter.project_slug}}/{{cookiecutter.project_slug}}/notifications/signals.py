@@ -16,20 +16,20 @@ from django.utils import timezone
 from ..core.signals import defers
 from ..users.signals import password_reset_requested
 from .models import Notification
-{%- if cookiecutter.background == "celery" %}
-from .tasks import enqueue_delivery
-{%- else %}
+{%- if cookiecutter.background == "none" %}
 from .services import deliver
+{%- else %}
+from .tasks import enqueue_delivery
 {%- endif %}
 
 
 def deliver_on_commit(notification, using):
     """Deliver a notification once the transaction that wrote it commits, never on rollback."""
-{%- if cookiecutter.background == "celery" %}
-    # A worker sends it (tasks.py); a broker error is logged, never raised.
-    transaction.on_commit(partial(enqueue_delivery, notification.pk), using=using)
-{%- else %}
+{%- if cookiecutter.background == "none" %}
     transaction.on_commit(partial(deliver, notification.pk), using=using)
+{%- else %}
+    # A worker sends it (tasks.py); a failure to queue it is logged, never raised.
+    transaction.on_commit(partial(enqueue_delivery, notification.pk), using=using)
 {%- endif %}
 
 
@@ -38,7 +38,7 @@ def deliver_on_commit(notification, using):
     sender=settings.AUTH_USER_MODEL,
     dispatch_uid="notifications.queue_welcome",
 )
-@defers("commit"{% if cookiecutter.background == "celery" %}, "task"{% endif %})
+@defers("commit"{% if cookiecutter.background != "none" %}, "task"{% endif %})
 def queue_welcome(sender, instance, created, raw, using, **kwargs):
     """Put the welcome email in the outbox, and deliver it once the signup commits.
 
@@ -54,7 +54,7 @@ def queue_welcome(sender, instance, created, raw, using, **kwargs):
 
 
 @receiver(password_reset_requested, dispatch_uid="notifications.queue_password_reset")
-@defers("commit"{% if cookiecutter.background == "celery" %}, "task"{% endif %})
+@defers("commit"{% if cookiecutter.background != "none" %}, "task"{% endif %})
 def queue_password_reset(sender, user, domain, use_https, **kwargs):
     """Put a password reset email in the outbox, and deliver it once the request commits.
 
