@@ -7,15 +7,19 @@ command in the test process until the queue holds nothing ready.
 """
 
 import signal
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
 import pytest
+from django.core.mail import EmailMessage
 from django.core.management import call_command
 from django.db import transaction
 from django.tasks import Task, TaskResultStatus
+from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from pytest_django.fixtures import Settings
 
 from ...users.models import User
 from ...users.services import sign_up
@@ -35,7 +39,7 @@ def welcome_of(user: User) -> Notification:
 
 
 @pytest.fixture
-def queue(settings):
+def queue(settings: Settings) -> None:
     """Queue tasks in the database, as in production, instead of running them."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -61,7 +65,9 @@ def run_worker() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_delivery_is_queued_only_after_commit(queue, outbox):
+def test_the_delivery_is_queued_only_after_commit(
+    queue: None, outbox: list[EmailMessage]
+) -> None:
     with transaction.atomic():
         user = signup()
         assert queued() == []
@@ -71,7 +77,9 @@ def test_the_delivery_is_queued_only_after_commit(queue, outbox):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rolled_back_signup_queues_nothing(queue, rollback):
+def test_a_rolled_back_signup_queues_nothing(
+    queue: None, rollback: Callable[[Callable[[], object]], None]
+) -> None:
     rollback(signup)
 
     assert not DBTaskResult.objects.exists()
@@ -79,7 +87,9 @@ def test_a_rolled_back_signup_queues_nothing(queue, rollback):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_sends_the_welcome_and_schedules_the_sweep(queue, outbox, settings):
+def test_the_worker_sends_the_welcome_and_schedules_the_sweep(
+    queue: None, outbox: list[EmailMessage], settings: Settings
+) -> None:
     user = signup()
     assert outbox == []
 
@@ -100,8 +110,10 @@ def test_the_worker_sends_the_welcome_and_schedules_the_sweep(queue, outbox, set
 
 @pytest.mark.django_db(transaction=True)
 def test_a_delivery_that_cannot_be_queued_keeps_the_signup_and_is_logged(
-    settings, caplog, outbox
-):
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    outbox: list[EmailMessage],
+) -> None:
     # A backend that takes no task on the default queue: enqueue() raises.
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["other"]}
@@ -118,7 +130,7 @@ def test_a_delivery_that_cannot_be_queued_keeps_the_signup_and_is_logged(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_task_delivers_the_welcome_email(outbox):
+def test_a_task_delivers_the_welcome_email(outbox: list[EmailMessage]) -> None:
     user = signup()
 
     assert welcome_of(user).sent_at is not None
@@ -126,7 +138,9 @@ def test_a_task_delivers_the_welcome_email(outbox):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_task_delivers_the_password_reset_email(client, outbox):
+def test_a_task_delivers_the_password_reset_email(
+    client: Client, outbox: list[EmailMessage]
+) -> None:
     user = signup()
     outbox.clear()
 
@@ -140,7 +154,9 @@ def test_a_task_delivers_the_password_reset_email(client, outbox):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_password_reset_is_queued_only_after_commit(client, queue):
+def test_a_password_reset_is_queued_only_after_commit(
+    client: Client, queue: None
+) -> None:
     user = UserFactory()
 
     with transaction.atomic():
@@ -152,7 +168,9 @@ def test_a_password_reset_is_queued_only_after_commit(client, queue):
 
 
 @pytest.mark.django_db
-def test_running_the_task_twice_sends_one_email(outbox, user):
+def test_running_the_task_twice_sends_one_email(
+    outbox: list[EmailMessage], user: User
+) -> None:
     notification = welcome_of(user)
     Notification.objects.filter(pk=notification.pk).update(sent_at=None)
 
@@ -162,7 +180,9 @@ def test_running_the_task_twice_sends_one_email(outbox, user):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_send_is_recorded_and_left_to_the_sweep(outbox, broken_email):
+def test_a_failed_send_is_recorded_and_left_to_the_sweep(
+    outbox: list[EmailMessage], broken_email: None
+) -> None:
     user = signup()
 
     notification = welcome_of(user)
@@ -173,7 +193,12 @@ def test_a_failed_send_is_recorded_and_left_to_the_sweep(outbox, broken_email):
 
 
 @pytest.mark.django_db
-def test_a_task_for_a_row_out_of_attempts_gives_up(outbox, user, caplog, settings):
+def test_a_task_for_a_row_out_of_attempts_gives_up(
+    outbox: list[EmailMessage],
+    user: User,
+    caplog: pytest.LogCaptureFixture,
+    settings: Settings,
+) -> None:
     notification = welcome_of(user)
     Notification.objects.filter(pk=notification.pk).update(
         sent_at=None, attempts=settings.NOTIFICATIONS_MAX_ATTEMPTS
@@ -185,8 +210,15 @@ def test_a_task_for_a_row_out_of_attempts_gives_up(outbox, user, caplog, setting
 
 
 def unsent(
-    username, *, age, tried=None, attempts=0, claimed=None, sent=False, settings
-):
+    username: str,
+    *,
+    age: float,
+    tried: float | None = None,
+    attempts: int = 0,
+    claimed: float | None = None,
+    sent: bool = False,
+    settings: Settings,
+) -> int:
     """An unsent welcome created `age` grace periods ago, last tried `tried` ago."""
     now = timezone.now()
     grace = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE)
@@ -203,7 +235,9 @@ def unsent(
 
 
 @pytest.mark.django_db
-def test_the_sweep_queues_what_is_unsent_after_its_wait(settings):
+def test_the_sweep_queues_what_is_unsent_after_its_wait(
+    settings: Settings,
+) -> None:
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 5
     row = partial(unsent, settings=settings)
     due = [
@@ -229,7 +263,9 @@ def test_the_sweep_queues_what_is_unsent_after_its_wait(settings):
 
 
 @pytest.mark.django_db
-def test_the_sweep_waits_again_after_queueing_a_row(queue, settings):
+def test_the_sweep_waits_again_after_queueing_a_row(
+    queue: None, settings: Settings
+) -> None:
     """No worker takes the row: the next runs of the sweep do not queue it again."""
     notification_id = unsent("lost", age=1.5, settings=settings)
 
@@ -245,7 +281,7 @@ def test_the_sweep_waits_again_after_queueing_a_row(queue, settings):
 
 
 @pytest.mark.django_db
-def test_the_sweep_keeps_one_next_run_queued(queue, settings):
+def test_the_sweep_keeps_one_next_run_queued(queue: None, settings: Settings) -> None:
     sweep_unsent.call()
     sweep_unsent.call()
     deliver_notification.call(0)
@@ -257,7 +293,9 @@ def test_the_sweep_keeps_one_next_run_queued(queue, settings):
 
 
 @pytest.mark.django_db
-def test_the_sweep_sends_a_lost_welcome(outbox, settings):
+def test_the_sweep_sends_a_lost_welcome(
+    outbox: list[EmailMessage], settings: Settings
+) -> None:
     notification_id = unsent("lost", age=2, settings=settings)
 
     assert sweep_unsent.enqueue().return_value == 1
@@ -267,8 +305,11 @@ def test_the_sweep_sends_a_lost_welcome(outbox, settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_send_is_sent_by_the_worker_once_the_sweep_finds_it_due(
-    queue, outbox, broken_email, settings
-):
+    queue: None,
+    outbox: list[EmailMessage],
+    broken_email: None,
+    settings: Settings,
+) -> None:
     user = signup()
     run_worker()
     notification = welcome_of(user)
