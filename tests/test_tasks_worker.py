@@ -178,6 +178,14 @@ class Site:
         """{username: [sent, attempts]} once `condition` holds, or after `timeout`."""
         return json.loads(self.python(ROWS_WHEN, prefix, condition, timeout).stdout)
 
+    def sending(self):
+        """Wait until a slow send has started (its backend marks the start)."""
+        deadline = time.monotonic() + WAIT
+        while not any(self.mail.glob("sending-*")):
+            if time.monotonic() > deadline:
+                pytest.fail(f"no send started:\n{self.logs()}", pytrace=False)
+            time.sleep(0.02)
+
     def deliveries(self, timeout=WAIT):
         """[[status, return value], ...] of the delivery tasks, once all have run."""
         return json.loads(self.python(DELIVERIES, timeout).stdout)
@@ -257,7 +265,7 @@ def test_a_worker_killed_mid_send_is_restarted_and_each_user_gets_one_email(site
     worker = site.worker()
     site.sign_up("killed", 2)
 
-    site.rows("killed", "claimed")
+    site.sending()
     site.kill(worker)
     worker.wait()
     assert site.emails() == Counter(), "the kill came after the send"
