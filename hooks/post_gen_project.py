@@ -9,13 +9,14 @@ from pathlib import Path
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 LICENSE = ANSWERS["open_source_license"]
 SLUG = ANSWERS["project_slug"]
+BACKGROUND = ANSWERS["background"]
 
 # Files that belong to one option: (is the option on?, its paths).
 # Jinja conditionals are kept for a few lines inside shared files only.
 OPTION_PATHS = [
     (LICENSE != "Not open source", ["LICENSE"]),
     (
-        ANSWERS["background"] == "celery",
+        BACKGROUND == "celery",
         [
             "config/celery.py",
             f"{SLUG}/notifications/tasks.py",
@@ -23,18 +24,31 @@ OPTION_PATHS = [
             "app_template/tasks.py-tpl",
         ],
     ),
-    # With Celery, a worker sends the emails: nothing waits for the response.
+    # Without a worker, the web process sends after the response.
     (
-        ANSWERS["background"] != "celery",
+        BACKGROUND == "none",
         [f"{SLUG}/notifications/tests/test_after_response.py"],
     ),
+    (
+        BACKGROUND == "django-tasks",
+        [
+            f"{SLUG}/notifications/tasks.django-tasks.py",
+            f"{SLUG}/notifications/tests/test_tasks.django-tasks.py",
+            "app_template/tasks.django-tasks.py-tpl",
+        ],
+    ),
 ]
+# Whole-file alternatives: a kept file named NAME.OPTION.EXT becomes NAME.EXT
+# (tasks.django-tasks.py is the django-tasks tasks.py).
+VARIANT = ".django-tasks"
 
 for enabled, paths in OPTION_PATHS:
-    if enabled:
-        continue
     for path in map(Path, paths):
-        if path.is_dir():
+        if enabled and VARIANT in path.name:
+            path.rename(path.with_name(path.name.replace(VARIANT, "")))
+        elif enabled:
+            continue
+        elif path.is_dir():
             shutil.rmtree(path)
         else:
             path.unlink()
@@ -66,8 +80,12 @@ Next steps:
     python manage.py runserver
     pytest
 """)
-if ANSWERS["background"] == "celery":
+if BACKGROUND == "celery":
     print("""Side effects run on Celery workers: with Redis on localhost:6379, also run
     celery -A config worker
     celery -A config beat
+""")
+elif BACKGROUND == "django-tasks":
+    print("""Side effects run on a task worker, queued in the database: also run
+    python manage.py db_worker
 """)

@@ -24,9 +24,10 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 # staticfiles/, build/), which the package would collide with.
 PROJECT_NAMES = {
     "app_template", "audit", "build", "celery", "config", "conftest", "core",
-    "django", "docs", "environ", "factory", "kombu", "manage", "media",
-    "notifications", "psycopg", "pytest", "redis", "selenium", "static",
-    "staticfiles", "templates", "test", "tests", "users", "whitenoise",
+    "django", "django_tasks_db", "docs", "environ", "factory", "kombu",
+    "manage", "media", "notifications", "psycopg", "pytest", "redis",
+    "selenium", "static", "staticfiles", "templates", "test", "tests", "users",
+    "whitenoise",
 }  # fmt: skip
 
 

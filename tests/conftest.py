@@ -1,7 +1,7 @@
 """Fixtures and helpers shared by the template's tests.
 
 Rendered projects run with one shared virtualenv, `build/project-venv-<hash>`,
-that holds the dependencies of the superset combination (every option on).
+that holds the dependencies of every combination (both background runners).
 Only the dependencies are installed, never a rendered project itself: an
 editable install of one rendered `acme_shop` would be importable from every
 other rendered `acme_shop` and hide their bugs. Each project runs from its own
@@ -30,12 +30,15 @@ TEMPLATE = Path(__file__).resolve().parent.parent
 BUILD = TEMPLATE / "build"
 
 DATABASES = ("sqlite", "postgresql")
-BACKGROUNDS = ("none", "celery")
+BACKGROUNDS = ("none", "django-tasks", "celery")
 COMBINATIONS = [
     (database, background) for database in DATABASES for background in BACKGROUNDS
 ]
-# The combination whose dependencies are a superset of every other's.
-SUPERSET = {"database": "postgresql", "background": "celery"}
+# The combinations whose dependencies, together, hold every other's.
+SUPERSETS = [
+    {"database": "postgresql", "background": "celery"},
+    {"database": "postgresql", "background": "django-tasks"},
+]
 
 IN_CI = os.environ.get("CI") == "true"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -292,14 +295,22 @@ def render(cookiecutter_config):
 
 @pytest.fixture(scope="session")
 def project_venv(tmp_path_factory, render):
-    """The shared virtualenv with the superset combination's dependencies.
+    """The shared virtualenv with the dependencies of every combination.
 
     Keyed by a hash of the requirements and the Python version, so it is
     reused across runs until either changes; a file lock makes the xdist
     workers build it once.
     """
-    superset = render(tmp_path_factory.mktemp("superset"), **SUPERSET)
-    requirements = requirements_of(superset / "pyproject.toml")
+    requirements = sorted(
+        {
+            requirement
+            for answers in SUPERSETS
+            for requirement in requirements_of(
+                render(tmp_path_factory.mktemp("superset"), **answers)
+                / "pyproject.toml"
+            )
+        }
+    )
     key = hashlib.sha256("\n".join([sys.version, *requirements]).encode()).hexdigest()
     venv = BUILD / f"project-venv-{key[:12]}"
     BUILD.mkdir(exist_ok=True)

@@ -113,33 +113,61 @@ def test_manage_check_reports_no_issue(project):
 # tests/test_readme_setup.py installs the project as its README says.
 
 
-def test_celery_is_in_the_project_only_with_background_celery(baked, combination):
-    """Without background=celery, not one "celery" anywhere: no module, dependency, setting or doc line."""
+def mentions_of(baked, words):
+    """Every line and file name of a rendered project that holds one of `words`."""
     root = baked.project_path
-    mentions = [
+    return [
         f"{path.relative_to(root)}:{number}: {line.strip()}"
         for path in baked.rendered_files
         for number, line in enumerate(
             path.read_bytes().decode(errors="replace").splitlines(), 1
         )
-        if "celery" in line.lower()
+        if any(word in line.lower() for word in words)
     ] + [
         f"{path.relative_to(root)}: in the file name"
         for path in baked.rendered_files
-        if "celery" in str(path.relative_to(root)).lower()
+        if any(word in str(path.relative_to(root)).lower() for word in words)
     ]
+
+
+def test_celery_is_in_the_project_only_with_background_celery(baked, combination):
+    """Without background=celery, not one "celery" anywhere: no module, dependency, setting or doc line."""
+    root = baked.project_path
     if combination[1] != "celery":
-        assert mentions == []
+        assert mentions_of(baked, ["celery"]) == []
         return
     slug = root.name
     for celery_file in (
         "config/celery.py",
         f"{slug}/notifications/tasks.py",
         f"{slug}/notifications/tests/test_tasks.py",
+        "app_template/tasks.py-tpl",
     ):
         assert (root / celery_file).is_file(), celery_file
+    assert "celery" in (root / f"{slug}/notifications/tasks.py").read_text()
     data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     assert "celery[redis]>=5.6" in data["project"]["dependencies"]
+
+
+def test_django_tasks_is_in_the_project_only_with_background_django_tasks(
+    baked, combination
+):
+    """Without background=django-tasks, no django-tasks(-db), django_tasks_db or db_worker anywhere."""
+    root = baked.project_path
+    if combination[1] != "django-tasks":
+        assert mentions_of(baked, ["django-tasks", "django_tasks", "db_worker"]) == []
+        return
+    slug = root.name
+    # The django-tasks variants took the plain names; no variant file is left.
+    assert not [path for path in baked.rendered_files if ".django-tasks" in path.name]
+    for tasks_file in (
+        f"{slug}/notifications/tasks.py",
+        f"{slug}/notifications/tests/test_tasks.py",
+        "app_template/tasks.py-tpl",
+    ):
+        assert "django.tasks" in (root / tasks_file).read_text(), tasks_file
+    data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "django-tasks-db>=0.13" in data["project"]["dependencies"]
 
 
 # Loads the Celery app the way `celery -A config` does, and prints what

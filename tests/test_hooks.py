@@ -23,6 +23,7 @@ REFUSED_ANSWERS = [
     ("project_slug", "test"),
     ("project_slug", "config"),
     ("project_slug", "celery"),
+    ("project_slug", "django_tasks_db"),
     ("project_slug", "users"),
     ("project_slug", "os"),
     ("project_slug", "media"),  # a folder the project keeps at its root

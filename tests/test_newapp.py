@@ -23,14 +23,20 @@ def tree(path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("project", ["none", "celery"], indirect=True)
+@pytest.mark.parametrize("project", ["none", "django-tasks", "celery"], indirect=True)
 def test_newapp_gives_an_app_whose_tests_lint_and_checks_pass(project):
     result = project.py("manage.py", "newapp", "orders")
 
     app = project.path / "acme_shop" / "orders"
     assert "Added acme_shop.orders to LOCAL_APPS" in result.stdout
     assert {p.name for p in app.iterdir()} >= {"apps.py", "signals.py", "tests"}
-    assert (app / "tasks.py").exists() == (project.background == "celery")
+    assert (app / "tasks.py").exists() == (project.background != "none")
+    runner = {
+        "django-tasks": "from django.tasks import",
+        "celery": "from celery import",
+    }
+    if project.background in runner:
+        assert runner[project.background] in (app / "tasks.py").read_text()
     assert (
         '"acme_shop.orders",'
         in (project.path / "config" / "settings" / "base.py").read_text()

@@ -56,7 +56,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS = ["axes"]
+THIRD_PARTY_APPS = ["axes"{% if cookiecutter.background == "django-tasks" %}, "django_tasks_db"{% endif %}]
 # The project's own apps. Order matters for signals: receivers of the same
 # signal run in the order their apps are listed.
 LOCAL_APPS = [
@@ -116,6 +116,20 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 {%- endif %}
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # One SQLite file shared by several processes (web server, worker, cron)
+    # without "database is locked": WAL lets reads go on during a write;
+    # IMMEDIATE takes the write lock when a transaction begins, where waiting
+    # for it is possible, not halfway through it, where SQLite gives up at
+    # once; and a writer waits up to `timeout` seconds for the lock.
+    # synchronous=NORMAL, safe with WAL: a commit survives a crash of the
+    # process; a power cut may lose the last commits, never the file.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
@@ -255,6 +269,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("NOTIFICATIONS_SWEEP_INTERVAL", default=60),
     },
 }
+{%- elif cookiecutter.background == "django-tasks" %}
+
+# Django's tasks framework: receivers queue tasks after commit in this
+# database (django-tasks-db), and `manage.py db_worker` runs them. The worker
+# runs the sweep (notifications/tasks.py) every this many seconds.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+NOTIFICATIONS_SWEEP_INTERVAL = env.float("NOTIFICATIONS_SWEEP_INTERVAL", default=60)
+{%- endif %}
+{%- if cookiecutter.background != "none" %}
 # The sweep queues again a notification still unsent this many seconds after
 # it was last tried or queued, times 2 for each attempt it has had.
 NOTIFICATIONS_SWEEP_GRACE = env.int("NOTIFICATIONS_SWEEP_GRACE", default=300)

@@ -23,4 +23,9 @@ SIGNALS_SLOW_RECEIVER_GUARD = False
 # worker (with True, the first retry would raise Retry in the caller instead).
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = False
+{%- elif cookiecutter.background == "django-tasks" %}
+
+# Tasks run in the test process when queued (Django's ImmediateBackend), as a
+# worker would run them, but at once: no worker, no task table to poll.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 {%- endif %}

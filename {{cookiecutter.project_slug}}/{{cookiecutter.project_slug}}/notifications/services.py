@@ -10,6 +10,9 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db.models import F, Q, QuerySet
+{%- if cookiecutter.background != "none" %}
+from django.db.models.functions import Coalesce
+{%- endif %}
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -67,6 +70,36 @@ def claim(notification_id: int) -> bool:
     return bool(
         claimed.update(claimed_at=now, last_attempt_at=now, attempts=F("attempts") + 1)
     )
+
+
+{%- if cookiecutter.background != "none" %}
+
+
+def take_due(now: datetime, limit: int = 500) -> list[int]:
+    """The ids of unsent notifications due for another try, marked as queued at `now`.
+
+    They are those whose change committed while nothing could queue them, whose
+    worker died, or whose send failed. A row is due once
+    NOTIFICATIONS_SWEEP_GRACE x 2**attempts seconds have passed since it was
+    last tried or queued (last_attempt_at, or created_at if never): marking it
+    queued here means that with no worker running, a sweep queues it again
+    once per wait, not on every run. claimable() leaves out rows being
+    delivered and rows out of attempts (NOTIFICATIONS_MAX_ATTEMPTS).
+    """
+    grace = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE)
+    due = Q()
+    for attempts in range(settings.NOTIFICATIONS_MAX_ATTEMPTS):
+        due |= Q(attempts=attempts, tried_at__lt=now - grace * 2**attempts)
+    ids = list(
+        claimable(now)
+        .alias(tried_at=Coalesce("last_attempt_at", "created_at"))
+        .filter(due)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    Notification.objects.filter(pk__in=ids).update(last_attempt_at=now)
+    return ids
+{%- endif %}
 
 
 def uid_of(user: User) -> str:

@@ -14,31 +14,31 @@ from django.db import IntegrityError, transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
-{% if cookiecutter.background != "celery" %}
+{% if cookiecutter.background == "none" %}
 from ..core.after_response import after_response
 {%- endif %}
 from ..core.signals import defers
 from ..users.models import User
 from ..users.signals import password_reset_requested
 from .models import Notification
-{%- if cookiecutter.background == "celery" %}
-from .tasks import enqueue_delivery
-{%- else %}
+{%- if cookiecutter.background == "none" %}
 from .services import deliver
+{%- else %}
+from .tasks import enqueue_delivery
 {%- endif %}
 
 
 def deliver_on_commit(notification_id: int, using: str | None) -> None:
     """Deliver a notification once the transaction that wrote it commits, never on rollback."""
-{%- if cookiecutter.background == "celery" %}
-    # A worker sends it (tasks.py); a broker error is logged, never raised.
-    transaction.on_commit(partial(enqueue_delivery, notification_id), using=using)
-{%- else %}
+{%- if cookiecutter.background == "none" %}
     # And after the response: a request never waits for the mail server, so
     # how long a reset page takes does not tell whether the address has an
     # account (core/after_response.py).
     send = partial(deliver, notification_id)
     transaction.on_commit(partial(after_response, send), using=using)
+{%- else %}
+    # A worker sends it (tasks.py); a failure to queue it is logged, never raised.
+    transaction.on_commit(partial(enqueue_delivery, notification_id), using=using)
 {%- endif %}
 
 
@@ -47,7 +47,7 @@ def deliver_on_commit(notification_id: int, using: str | None) -> None:
     sender=settings.AUTH_USER_MODEL,
     dispatch_uid="notifications.queue_welcome",
 )
-@defers("commit", {% if cookiecutter.background == "celery" %}"task"{% else %}"response"{% endif %})
+@defers("commit", {% if cookiecutter.background == "none" %}"response"{% else %}"task"{% endif %})
 def queue_welcome(
     sender: type[User],
     instance: User,
@@ -70,7 +70,7 @@ def queue_welcome(
 
 
 @receiver(password_reset_requested, dispatch_uid="notifications.queue_password_reset")
-@defers("commit", {% if cookiecutter.background == "celery" %}"task"{% else %}"response"{% endif %})
+@defers("commit", {% if cookiecutter.background == "none" %}"response"{% else %}"task"{% endif %})
 def queue_password_reset(
     sender: type, user: User, domain: str, use_https: bool, **kwargs: Any
 ) -> None:

@@ -6,16 +6,12 @@ that runs twice (a redelivery, a retry, the sweep) sends one email.
 """
 
 import logging
-from datetime import timedelta
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import Notification
-from .services import Outcome, claimable, deliver
+from .services import Outcome, deliver, take_due
 
 logger = logging.getLogger(__name__)
 
@@ -73,29 +69,13 @@ def deliver_notification(self: Task, notification_id: int) -> str:
 
 @shared_task(name="notifications.sweep_unsent")
 def sweep_unsent() -> int:
-    """Queue again the notifications still unsent after a grace period; return how many.
+    """Queue again the notifications still unsent after their wait; return how many.
 
-    They are those whose signup committed while the broker was down, whose
-    worker died, or whose retries ran out. A row is due once
-    NOTIFICATIONS_SWEEP_GRACE x 2**attempts seconds have passed since it was
-    last tried or queued (last_attempt_at, or created_at if never): the sweep
-    sets last_attempt_at when it queues a row, so with no worker running it
-    queues a row again once per wait, not on every run. claimable() leaves out
-    rows being delivered and rows out of attempts (NOTIFICATIONS_MAX_ATTEMPTS).
+    services.take_due() picks them (NOTIFICATIONS_SWEEP_GRACE x 2**attempts
+    seconds after their last try or queueing) and marks them queued, so with
+    no worker running a row is queued again once per wait, not on every run.
     """
-    now = timezone.now()
-    grace = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE)
-    due = Q()
-    for attempts in range(settings.NOTIFICATIONS_MAX_ATTEMPTS):
-        due |= Q(attempts=attempts, tried_at__lt=now - grace * 2**attempts)
-    ids = list(
-        claimable(now)
-        .alias(tried_at=Coalesce("last_attempt_at", "created_at"))
-        .filter(due)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-    Notification.objects.filter(pk__in=ids).update(last_attempt_at=now)
+    ids = take_due(timezone.now(), limit=SWEEP_BATCH)
     for notification_id in ids:
         deliver_notification.delay(notification_id)
     if ids:

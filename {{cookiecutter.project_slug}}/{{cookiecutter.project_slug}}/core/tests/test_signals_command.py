@@ -117,7 +117,7 @@ def test_lists_the_project_receivers_and_djangos() -> None:
     rows = listing()
 
     welcome = rows[f"{PROJECT}.notifications.signals.queue_welcome"]
-    assert welcome["defers"] == ["commit", {% if cookiecutter.background == "celery" %}"task"{% else %}"response"{% endif %}]
+    assert welcome["defers"] == ["commit", {% if cookiecutter.background == "none" %}"response"{% else %}"task"{% endif %}]
     assert welcome["dispatch_uid"] == "notifications.queue_welcome"
     last_login = rows["django.contrib.auth.models.update_last_login"]
     assert last_login["signal"] == "user_logged_in"
@@ -147,7 +147,7 @@ def test_lists_receivers_of_the_projects_own_signals() -> None:
     reset = rows[f"{PROJECT}.notifications.signals.queue_password_reset"]
     assert reset["signal"] == "users.signals.password_reset_requested"
     assert reset["sender"] == "any"
-    assert reset["defers"] == ["commit", {% if cookiecutter.background == "celery" %}"task"{% else %}"response"{% endif %}]
+    assert reset["defers"] == ["commit", {% if cookiecutter.background == "none" %}"response"{% else %}"task"{% endif %}]
 
 
 def test_project_option_leaves_djangos_receivers_out() -> None:

@@ -1,0 +1,95 @@
+"""Tasks of the notifications app on Django's tasks framework: delivery and a sweep.
+
+The receivers in signals.py queue `deliver_notification` after commit, as a
+row of django-tasks-db's table in this project's database; `manage.py
+db_worker` runs it. Every run goes through services.deliver(), which claims
+the notification first, so a task that runs twice sends one email.
+
+Everything a delivery leaves unsent (a failed send, a worker killed mid-send,
+a task that was never queued) is retried by `sweep_unsent`, which the worker
+runs every NOTIFICATIONS_SWEEP_INTERVAL seconds: each run queues the next one
+with run_after, so no scheduler process is needed.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.tasks import TaskResultStatus, task
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from .services import deliver, take_due
+
+logger = logging.getLogger(__name__)
+
+# At most this many notifications are queued again by one run of the sweep.
+SWEEP_BATCH = 500
+
+
+def enqueue_delivery(notification_id: int) -> None:
+    """Queue the delivery of a notification; if that fails, log and go on.
+
+    Runs in transaction.on_commit: an exception here would reach the code that
+    committed the signup, after the fact. The row stays unsent, and
+    sweep_unsent queues it again.
+    """
+    try:
+        deliver_notification.enqueue(notification_id)
+    except Exception:
+        logger.exception(
+            "Notification %s was not queued; it stays unsent until sweep_unsent "
+            "queues it again",
+            notification_id,
+        )
+
+
+@task()
+def deliver_notification(notification_id: int) -> str:
+    """Send one notification and return what happened; a second run sends nothing.
+
+    A failed send is recorded on the row and retried by the sweep, after
+    NOTIFICATIONS_SWEEP_GRACE x 2**attempts seconds.
+    """
+    schedule_sweep()
+    return deliver(notification_id).value
+
+
+@task()
+def sweep_unsent() -> int:
+    """Queue again the notifications still unsent after their wait; return how many.
+
+    services.take_due() picks them and marks them queued, in the transaction
+    that queues their deliveries: the task table is in the same database, so
+    both commit or neither does.
+    """
+    # The next run is queued first: a worker killed during this one leaves it.
+    schedule_sweep()
+    with transaction.atomic():
+        ids = take_due(timezone.now(), limit=SWEEP_BATCH)
+        for notification_id in ids:
+            deliver_notification.enqueue(notification_id)
+    if ids:
+        logger.info("Queued %s unsent notifications again", len(ids))
+    return len(ids)
+
+
+def schedule_sweep() -> None:
+    """Queue a run of sweep_unsent in NOTIFICATIONS_SWEEP_INTERVAL seconds, unless one waits.
+
+    The sweep calls it first thing, so it keeps itself going; every delivery
+    calls it too, so the first delivery starts it and a lost one is replaced.
+    Two that race may queue two runs; the first to run then finds the other
+    waiting and queues none, so they merge into one. A backend that runs tasks
+    as they are queued (ImmediateBackend, in the tests) has no "later".
+    """
+    if not sweep_unsent.get_backend().supports_defer:
+        return
+    waiting = DBTaskResult.objects.filter(
+        task_path=sweep_unsent.module_path, status=TaskResultStatus.READY
+    )
+    if waiting.exists():
+        return
+    interval = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_INTERVAL)
+    sweep_unsent.using(run_after=timezone.now() + interval).enqueue()
