@@ -24,8 +24,9 @@ user_signed_up = Signal()
 
 # Sent by users.forms.PasswordResetForm, in place of the email Django's form
 # would send, for each active account with a usable password whose email a
-# person typed on the password reset page, once the page's response is sent. The users app sends no email: the
-# notifications app listens and delivers one through its outbox. The reset
+# person typed on the password reset page, once the page's response is sent.
+# The users app sends no email: the notifications app listens and delivers
+# one through its outbox. The reset
 # token is not an argument: it must be made when the email is sent.
 # Arguments: user, domain (host of the reset link), use_https (its scheme),
 # request (the HttpRequest, or None).
