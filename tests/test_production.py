@@ -38,6 +38,12 @@ WAIT = 60  # seconds: the bound on every wait below
 # The claim a delivery holds on its row: short, so that a killed send is
 # taken over within the test.
 CLAIM_TIMEOUT = 15
+# With background=django-tasks, the worker's sweep re-queues a failed or
+# abandoned delivery NOTIFICATIONS_SWEEP_GRACE x 2**attempts seconds after its
+# last try, and runs every NOTIFICATIONS_SWEEP_INTERVAL seconds: both short,
+# so that a retry happens within the test.
+SWEEP_GRACE = 1
+SWEEP_INTERVAL = 1
 # What honcho waits, once one of its processes has exited, before it sends
 # SIGKILL to the others (honcho's KILL_WAIT).
 HONCHO_KILL_WAIT = 5
@@ -69,6 +75,11 @@ if keys:
 
 # A line of honcho's output: "12:00:00 web.1    | the process's line".
 HONCHO_LINE = re.compile(r"^\d\d:\d\d:\d\d (?P<name>\S+)\s*\| ?(?P<line>.*)$")
+# The line each worker logs once it takes tasks.
+WORKER_READY = {
+    "celery": r"ready\.",
+    "django-tasks": r"Starting worker worker_id=",
+}
 # What Celery prints itself, not through logging, when it is stopped.
 CELERY_PLAIN = {"", "worker: Warm shutdown (MainProcess)"}
 
@@ -172,7 +183,8 @@ class Stack:
                 pytest.fail(f"the stack did not start:\n{self.log()}", pytrace=False)
             time.sleep(0.2)
         if "worker" in self.names:
-            self.wait_in_log(r"ready\.", "the worker did not start")
+            ready = WORKER_READY[self.project.background]
+            self.wait_in_log(ready, "the worker did not start")
 
     def wait_in_log(self, pattern, failure):
         deadline = time.monotonic() + WAIT
@@ -309,6 +321,9 @@ def stack(request, render, project_venv, created_databases, tmp_path):
             env["CELERY_BROKER_TRANSPORT_OPTIONS"] = json.dumps(
                 {"global_keyprefix": prefix, "visibility_timeout": 5}
             )
+        if background == "django-tasks":
+            env["NOTIFICATIONS_SWEEP_GRACE"] = str(SWEEP_GRACE)
+            env["NOTIFICATIONS_SWEEP_INTERVAL"] = str(SWEEP_INTERVAL)
         stack = Stack(project, env, tmp_path)
         stack.mail = mail
         # The build step, then the release phase, as a platform runs them.
@@ -327,7 +342,9 @@ def stack(request, render, project_venv, created_databases, tmp_path):
 
 def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(stack):
     mail = stack.mail
-    celery = stack.project.background == "celery"
+    background = stack.project.background
+    # Which process sends the emails: a worker, or gunicorn after the response.
+    worker = background != "none"
     stack.start()
     browser = Browser(stack.port)
 
@@ -345,8 +362,9 @@ def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(s
     mail.refuse_next("bob@example.com")
     response, page = Browser(stack.port).sign_up("bob")
     assert response.status == 302, page
-    if celery:  # the task retries by itself
+    if worker:  # Celery's task retries by itself; db_worker's sweep queues it again
         assert mail.wait_for(lambda m: m.count()["bob@example.com"] == 1, WAIT)
+        assert stack.rows()["bob"]["attempts"] == 2
     else:  # the cron job's command, once the send after the response failed
         deadline = time.monotonic() + WAIT
         while not stack.rows()["bob"]["error"] and time.monotonic() < deadline:
@@ -354,22 +372,24 @@ def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(s
         assert stack.rows()["bob"]["error"].startswith("SMTPRecipientsRefused")
         assert stack.py("manage.py", "send_unsent").stdout.strip() == "1 sent, 0 failed"
 
-    # SIGTERM to the process that is sending (gunicorn or the Celery worker
-    # main process), in the middle of a send that takes 2 s: it finishes the
-    # send, then exits; honcho then stops the others.
+    # SIGTERM to the process that is sending (gunicorn, the Celery worker's
+    # main process, or db_worker), in the middle of a send that takes 2 s: it
+    # finishes the send, then exits; honcho then stops the others.
     mail.slow_next("carol@example.com", 2)
     signup, result = in_thread(Browser(stack.port).sign_up, "carol")
     assert mail.wait_for(lambda m: m.has_seen("carol@example.com"), WAIT)
-    stack.stop("worker" if celery else "web")
+    stack.stop("worker" if worker else "web")
     signup.join(WAIT)
     assert result[0][0].status == 302  # the request too, with background=none
     assert mail.count()["carol@example.com"] == 1
     assert stack.rows()["carol"]["sent"]
 
     # SIGTERM to every process (honcho signals each process group, as Heroku
-    # signals every process of a dyno) in the middle of a send longer than the grace: the send
-    # dies (a Celery pool process at once, gunicorn's worker after its
-    # graceful timeout), and the outbox hands it to the next delivery.
+    # signals every process of a dyno) in the middle of a send longer than
+    # the grace: the send dies (a Celery pool process at once, gunicorn's
+    # worker after its graceful timeout, db_worker by honcho's SIGKILL, which
+    # leaves its task RUNNING for good), and the outbox hands it to the next
+    # delivery.
     stack.start()
     mail.slow_next("dave@example.com", HONCHO_KILL_WAIT + 10)
     signup, result = in_thread(Browser(stack.port).sign_up, "dave")
@@ -379,16 +399,21 @@ def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(s
     dave = stack.rows()["dave"]
     assert (dave["sent"], dave["claimed"]) == (False, True)
     assert mail.count()["dave@example.com"] == 0
-    if not celery:
+    if not worker:
         # The cron job's command leaves the dead delivery's claim alone
         # while it lasts: it cannot tell a dead delivery from a slow one.
         assert stack.py("manage.py", "send_unsent").stdout.strip() == "0 sent, 0 failed"
 
     stack.start()
-    if celery:
+    if background == "celery":
         # The task came back to Redis (reject_on_worker_lost); it waits for
         # the dead delivery's claim to expire, then sends.
         assert mail.wait_for(lambda m: m.count()["dave@example.com"] == 1, WAIT)
+    elif background == "django-tasks":
+        # The killed task is not run again; once the dead delivery's claim has
+        # expired, the sweep queues the notification again and a new task sends it.
+        assert mail.wait_for(lambda m: m.count()["dave@example.com"] == 1, WAIT)
+        assert stack.rows()["dave"]["attempts"] == 2
     else:
         # Once the claim has expired, the cron job's command takes it over.
         time.sleep(CLAIM_TIMEOUT)
@@ -416,8 +441,9 @@ def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(s
     slow = [r for _, r in records if "Slow signal receiver" in r["message"]]
     assert slow and all(r.get("request_id") for r in slow)
     failed = [r for _, r in records if "failed to send" in r["message"]]
-    if celery:
+    if worker:
         assert failed and all(r.get("task_id") for r in failed)
+        assert "SMTPRecipientsRefused" in failed[0]["exc_info"]
     else:
         # Sent after the signup's response, still in its request: logged with its id.
         assert failed and failed[0].get("request_id")

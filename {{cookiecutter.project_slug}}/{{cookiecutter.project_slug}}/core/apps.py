@@ -22,3 +22,8 @@ class CoreConfig(AppConfig):
         # Connected after the guard, so that the guard has reported on the
         # request before the work that waited for its response runs.
         from . import after_response  # noqa: F401
+{%- if cookiecutter.background == "django-tasks" %}
+        from .log_context import connect_task_ids
+
+        connect_task_ids()
+{%- endif %}

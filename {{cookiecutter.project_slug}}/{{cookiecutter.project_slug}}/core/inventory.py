@@ -29,6 +29,7 @@ from django.core import signals as core_signals
 from django.db import models
 from django.db.models import signals as model_signals
 from django.dispatch import Signal
+from django.tasks import signals as task_signals
 from django.utils.module_loading import import_string
 
 PROJECT_PACKAGE = __name__.split(".")[0]
@@ -63,6 +64,7 @@ DJANGO_SIGNALS: list[tuple[ModuleType, list[str]]] = [
         ],
     ),
     (auth_signals, ["user_logged_in", "user_logged_out", "user_login_failed"]),
+    (task_signals, ["task_enqueued", "task_started", "task_finished"]),
 ]
 # Signals of third-party apps that the project's receivers listen to, named
 # by their dotted path.

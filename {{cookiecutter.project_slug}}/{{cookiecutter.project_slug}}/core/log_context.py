@@ -7,6 +7,10 @@ proxy's X-Request-ID header when it sends a sane one (Heroku's router and
 many load balancers do), else it is made here; the response sends it back.
 {%- if cookiecutter.background == "celery" %}
 Lines logged by a Celery task get its `task_id` instead.
+{%- elif cookiecutter.background == "django-tasks" %}
+Lines logged while a task runs get its `task_id`: Django has no "current
+task" to ask, so two receivers of its task_started and task_finished signals
+keep it, connected by CoreConfig.ready().
 {%- endif %}
 
 Written by hand: a dozen lines, where a library (django-log-request-id,
@@ -19,7 +23,7 @@ import logging
 import re
 import uuid
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING{% if cookiecutter.background == "django-tasks" %}, Any{% endif %}
 {%- if cookiecutter.background == "celery" %}
 
 from celery import current_task
@@ -29,6 +33,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from django.http import HttpRequest, HttpResponse
+{%- if cookiecutter.background == "django-tasks" %}
+    from django.tasks import TaskResult
+{%- endif %}
 
 # Set when a request starts and left set until the next one starts, so the
 # lines logged after the response (the slow-receiver guard's warnings at
@@ -37,6 +44,12 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # A proxy's id is written into every log line: accept a plain token only.
 SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+{%- if cookiecutter.background == "django-tasks" %}
+
+# The ids of the tasks running in this thread, innermost last: a task run
+# inside another (ImmediateBackend runs it as it is queued) hands back to it.
+task_ids: ContextVar[tuple[str, ...]] = ContextVar("task_ids", default=())
+{%- endif %}
 
 
 class RequestIdMiddleware:
@@ -55,7 +68,7 @@ class RequestIdMiddleware:
 
 
 class ContextFilter(logging.Filter):
-    """Add request_id{% if cookiecutter.background == "celery" %} and task_id{% endif %} to a record where there is one."""
+    """Add request_id{% if cookiecutter.background != "none" %} and task_id{% endif %} to a record where there is one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         current = request_id.get()
@@ -65,5 +78,38 @@ class ContextFilter(logging.Filter):
         # A proxy, false outside a task.
         if current_task and current_task.request.id:
             record.task_id = current_task.request.id
+{%- elif cookiecutter.background == "django-tasks" %}
+        running = task_ids.get()
+        if running:
+            record.task_id = running[-1]
 {%- endif %}
         return True
+{%- if cookiecutter.background == "django-tasks" %}
+
+
+def remember_task(
+    sender: type, task_result: "TaskResult[Any, Any]", **kwargs: Any
+) -> None:
+    """Tag the lines logged while a task runs with its id."""
+    task_ids.set((*task_ids.get(), task_result.id))
+
+
+def forget_task(
+    sender: type, task_result: "TaskResult[Any, Any]", **kwargs: Any
+) -> None:
+    """Stop tagging log lines with the id of the task that finished."""
+    task_ids.set(task_ids.get()[:-1])
+
+
+def connect_task_ids() -> None:
+    """Connect remember_task and forget_task; CoreConfig.ready() calls it.
+
+    Connected there, not with @receiver here: the LOGGING setting imports
+    this module before Django is set up. Django's own receiver that logs a
+    finished task was connected first, so its line still has the id.
+    """
+    from django.tasks.signals import task_finished, task_started
+
+    task_started.connect(remember_task, dispatch_uid="core.remember_task")
+    task_finished.connect(forget_task, dispatch_uid="core.forget_task")
+{%- endif %}

@@ -2,6 +2,9 @@ import logging
 import re
 
 import pytest
+{%- if cookiecutter.background == "django-tasks" %}
+from django.tasks import task
+{%- endif %}
 from django.test import Client
 
 from ..log_context import ContextFilter
@@ -52,3 +55,25 @@ def test_lines_logged_during_a_request_carry_its_id(
     (record,) = [r for r in caplog.records if r.name == "django.request"]
     assert response.status_code == 404
     assert vars(record)["request_id"] == response["X-Request-ID"]
+{%- if cookiecutter.background == "django-tasks" %}
+
+
+@task()
+def log_a_line() -> None:
+    """A task that logs one line, for the test below."""
+    logging.getLogger("django.tasks").warning("inside the task")
+
+
+def test_lines_logged_by_a_task_carry_its_id(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.handler.addFilter(ContextFilter())
+
+    with caplog.at_level(logging.INFO, logger="django.tasks"):
+        result = log_a_line.enqueue()  # run at once: ImmediateBackend in the tests
+        logging.getLogger("django.tasks").warning("after the task")
+
+    ids = {r.getMessage(): vars(r).get("task_id") for r in caplog.records}
+    finished = f"Task id={result.id} path={log_a_line.module_path} state=SUCCESSFUL"
+    assert ids["inside the task"] == result.id
+    assert ids[finished] == result.id  # Django's own line, logged at task_finished
+    assert ids["after the task"] is None
+{%- endif %}
