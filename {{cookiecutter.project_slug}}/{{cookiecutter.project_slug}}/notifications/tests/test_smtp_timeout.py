@@ -22,9 +22,7 @@ def silent_server():
         yield server.getsockname()[1]
 
 
-def test_the_smtp_mailer_has_a_thirty_second_timeout_by_default(
-    settings, monkeypatch
-):
+def test_the_smtp_mailer_has_a_thirty_second_timeout_by_default(settings, monkeypatch):
     monkeypatch.setenv("DJANGO_EMAIL_OPTIONS", json.dumps({"host": "127.0.0.1"}))
     settings.MAILERS = {"default": email_mailer(SMTP_EMAIL_BACKEND)}
 
