@@ -11,6 +11,7 @@ import socket
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
 from config.settings.base import SMTP_EMAIL_BACKEND, email_mailer
 
@@ -28,6 +29,7 @@ def test_the_smtp_mailer_has_a_thirty_second_timeout_by_default(settings, monkey
 
     backend = mail.mailers["default"]
 
+    assert isinstance(backend, SMTPBackend)
     assert (backend.host, backend.timeout) == ("127.0.0.1", 30)
 
 
@@ -37,7 +39,9 @@ def test_a_send_to_a_silent_server_gives_up_after_the_configured_timeout(
     options = {"host": "127.0.0.1", "port": silent_server, "timeout": 0.5}
     monkeypatch.setenv("DJANGO_EMAIL_OPTIONS", json.dumps(options))
     settings.MAILERS = {"default": email_mailer(SMTP_EMAIL_BACKEND)}
-    assert mail.mailers["default"].timeout == 0.5
+    backend = mail.mailers["default"]
+    assert isinstance(backend, SMTPBackend)
+    assert backend.timeout == 0.5
 
     # smtplib reports the timeout while reading the greeting as a disconnect.
     with pytest.raises(smtplib.SMTPServerDisconnected, match="timed out"):

@@ -7,6 +7,7 @@ from io import BytesIO
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageOps
+from PIL.MpoImagePlugin import MpoImageFile
 from PIL.PngImagePlugin import PngInfo
 
 from ..avatars import AVATAR_MAX_SIDE
@@ -125,6 +126,7 @@ def test_a_multi_picture_jpeg_from_a_phone_is_stored_as_a_jpeg(client, user):
     exif[0x0110] = "Ada's Phone 12"  # Model
     first.save(content, "MPO", save_all=True, append_images=[second], exif=exif)
     with Image.open(BytesIO(content.getvalue())) as check:
+        assert isinstance(check, MpoImageFile)
         assert (check.format, check.n_frames) == ("MPO", 2)
 
     response = upload(client, "IMG_0001.jpg", content.getvalue())
