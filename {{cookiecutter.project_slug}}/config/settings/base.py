@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
@@ -173,14 +174,29 @@ MEDIA_ROOT = BASE_DIR / "media"
 # Django 6.1 configures email through MAILERS (the EMAIL_* settings are
 # deprecated). Backend options, e.g. {"host": "smtp.example.com", "port": 587,
 # "use_tls": true}, come as JSON in DJANGO_EMAIL_OPTIONS.
+SMTP_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# Without a timeout an SMTP send can block forever; one that outlives
+# NOTIFICATIONS_CLAIM_TIMEOUT may be sent twice. Keep it below that.
+SMTP_EMAIL_DEFAULTS = {"timeout": 30}
+
+
+def email_mailer(backend: str) -> dict[str, Any]:
+    """The default mailer: the backend, DJANGO_EMAIL_OPTIONS over its defaults.
+
+    Only the SMTP backend takes a timeout: the others refuse unknown options.
+    """
+    options = env.json("DJANGO_EMAIL_OPTIONS", default={})
+    if not isinstance(options, dict):
+        raise ImproperlyConfigured(
+            f"DJANGO_EMAIL_OPTIONS must be a JSON object, not {options!r}"
+        )
+    defaults = SMTP_EMAIL_DEFAULTS if backend == SMTP_EMAIL_BACKEND else {}
+    options = defaults | options
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
 MAILERS = {
-    "default": {
-        "BACKEND": env(
-            "DJANGO_EMAIL_BACKEND",
-            default="django.core.mail.backends.smtp.EmailBackend",
-        ),
-        "OPTIONS": env.json("DJANGO_EMAIL_OPTIONS", default={}),
-    },
+    "default": email_mailer(env("DJANGO_EMAIL_BACKEND", default=SMTP_EMAIL_BACKEND)),
 }
 DEFAULT_FROM_EMAIL = env(
     "DJANGO_DEFAULT_FROM_EMAIL",
@@ -201,6 +217,15 @@ SIGNALS_SLOW_RECEIVER_MS = env.int("DJANGO_SIGNALS_SLOW_RECEIVER_MS", default=10
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The address is the client's, not a proxy's (core/client_ip.py): behind
+# proxies, set DJANGO_TRUSTED_PROXIES to how many append to X-Forwarded-For.
+# 0, the default, uses REMOTE_ADDR and never reads the header.
+TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(
+        f"DJANGO_TRUSTED_PROXIES must be 0 or more, not {TRUSTED_PROXIES}."
+    )
+AXES_CLIENT_IP_CALLABLE = f"{APPS_DIR.name}.core.client_ip.client_ip"
 # A login that succeeds forgets that pair's failures: the next typo does not lock.
 AXES_RESET_ON_SUCCESS = True
 # The audit trail records logins already; no second table of them.

@@ -9,7 +9,6 @@ bulk_create(), QuerySet.update() and raw SQL send no signals: changes made
 that way are not in the trail.
 """
 
-import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, cast
@@ -30,6 +29,7 @@ from django.db.models.signals import (
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from ..core.client_ip import client_ip
 from ..users.models import User
 from ..users.records import recorded_username
 from ..users.signals import email_confirmed, user_signed_up
@@ -65,11 +65,9 @@ def request_details(request: HttpRequest | None) -> dict[str, Any]:
     """The client's IP address and user agent, when there is a request."""
     if request is None:
         return {}
-    address = request.META.get("REMOTE_ADDR", "")
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:  # a unix socket, a test without REMOTE_ADDR
-        address = None
+    # Behind proxies, the client's address, not the proxy's (core.client_ip);
+    # None for a unix socket or a test without REMOTE_ADDR.
+    address = client_ip(request) or None
     agent = request.headers.get("user-agent", "")
     return {"ip_address": address, "user_agent": agent[:255]}
 

@@ -1,6 +1,7 @@
 """Avatars are stored as images that Pillow drew again, under names nobody chose."""
 
 import secrets
+import struct
 from io import BytesIO
 from pathlib import PurePath
 
@@ -10,8 +11,15 @@ from PIL import Image, ImageOps
 
 # What an upload may be, by what Pillow reads in it (not by its name), and
 # the format each is stored in: a photo stays a JPEG, the rest become PNG
-# (a GIF keeps its first frame only).
-STORED_FORMAT = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "PNG", "WEBP": "PNG"}
+# (a GIF keeps its first frame only). MPO is the multi-picture JPEG that
+# many phone cameras write: its first picture is stored as a JPEG.
+STORED_FORMAT = {
+    "JPEG": "JPEG",
+    "MPO": "JPEG",
+    "PNG": "PNG",
+    "GIF": "PNG",
+    "WEBP": "PNG",
+}
 EXTENSION = {"JPEG": "jpg", "PNG": "png"}
 # Far more than an avatar needs; a small file can hold a huge image, which
 # would take gigabytes of memory to decode.
@@ -57,7 +65,17 @@ def reencode_avatar(upload: File) -> ContentFile:
             transparent = "A" in upright.getbands() or "transparency" in upright.info
             mode = "RGBA" if transparent and stored_format == "PNG" else "RGB"
             pixels = upright.convert(mode)
-    except (OSError, Image.DecompressionBombError) as error:
+    # Besides OSError for a file it cannot decode, Pillow raises these on
+    # EXIF it cannot parse or write back (exif_transpose): a crafted file
+    # gets a form error, not a 500.
+    except (
+        OSError,
+        Image.DecompressionBombError,
+        ValueError,
+        TypeError,
+        SyntaxError,
+        struct.error,
+    ) as error:
         raise ValidationError("Upload a valid image.", code="invalid_image") from error
     # A new image holds the pixels only: no info dict, so no metadata to save.
     clean = Image.new(mode, pixels.size)

@@ -11,7 +11,7 @@ from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import urlsafe_base64_decode
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods
 
 from . import services
 from .forms import ProfileForm, SignUpForm
@@ -77,21 +77,27 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "users/profile.html", {"profile": profile, "form": form})
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     """Confirm the address that a welcome email's link was sent to; no login needed.
 
-    Whoever opens the link can read that mailbox. Once confirmed, the token
+    Whoever opens the link can read that mailbox. Opening it (GET) changes
+    nothing: mail scanners open links, and would confirm an address a stranger
+    signed up with and use up the owner's link. The page it shows has a button
+    that POSTs (with the CSRF token) and confirms. Once confirmed, the token
     no longer matches the user, so the link works once; the redirect takes
     the token out of the address bar.
     """
     user = user_from_uid(uidb64)
-    if (
-        user is None
-        or not email_confirmation_token.check_token(user, token)
-        or not services.confirm_email(user, request=request)
-    ):
+    if user is None or not email_confirmation_token.check_token(user, token):
+        if user is not None and user.email_confirmed_at is not None:
+            # Most likely the owner's second click: no error for them.
+            return render(request, "users/confirm_email_done.html")
         return render(request, "users/confirm_email_failed.html", status=400)
+    if request.method != "POST":
+        return render(request, "users/confirm_email.html")
+    if not services.confirm_email(user, request=request):
+        return render(request, "users/confirm_email_done.html")
     messages.success(request, f"Thank you: {user.email} is confirmed.")
     return redirect("home")
 

@@ -1,11 +1,13 @@
 """An uploaded avatar is stored re-encoded: no EXIF, no appended bytes, a random name."""
 
 import re
+import struct
 from io import BytesIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from PIL import Image, ImageOps
+from PIL.MpoImagePlugin import MpoImageFile
 from PIL.PngImagePlugin import PngInfo
 
 from ..avatars import AVATAR_MAX_SIDE
@@ -111,4 +113,62 @@ def test_an_image_too_large_to_decode_safely_is_refused(client, user):
 
     assert response.status_code == 200
     assert "pixels" in " ".join(response.context["form"].errors["avatar"])
+    assert not Profile.objects.get(user=user).avatar
+
+
+def test_a_multi_picture_jpeg_from_a_phone_is_stored_as_a_jpeg(client, user):
+    client.force_login(user)
+    content = BytesIO()
+    # MPO: a JPEG followed by more pictures (a depth map, a preview), as
+    # many phone cameras write, with EXIF.
+    first, second = Image.new("RGB", (40, 30), "#3a7bd5"), Image.new("RGB", (20, 15))
+    exif = Image.Exif()
+    exif[0x0110] = "Ada's Phone 12"  # Model
+    first.save(content, "MPO", save_all=True, append_images=[second], exif=exif)
+    with Image.open(BytesIO(content.getvalue())) as check:
+        assert isinstance(check, MpoImageFile)
+        assert (check.format, check.n_frames) == ("MPO", 2)
+
+    response = upload(client, "IMG_0001.jpg", content.getvalue())
+
+    assert response.status_code == 302
+    name, kept = stored(user)
+    assert name.endswith(".jpg")
+    assert b"Ada's Phone" not in kept
+    with Image.open(BytesIO(kept)) as image:
+        assert (image.format, image.size) == ("JPEG", (40, 30))
+        assert getattr(image, "n_frames", 1) == 1
+
+
+def jpeg_with_broken_exif():
+    """A JPEG whose EXIF Pillow reads but cannot write back when it turns the photo.
+
+    Orientation 6 (turn it) and a Model tag renumbered as SubIFDs: text where
+    Pillow expects offsets, so exif_transpose raises struct.error.
+    """
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    exif[0x0110] = "Phone"  # Model, ASCII
+    blob = exif.tobytes()
+    model = b"\x01\x10\x00\x02" if blob[6:8] == b"MM" else b"\x10\x01\x02\x00"
+    sub_ifds = b"\x01\x4a\x00\x02" if blob[6:8] == b"MM" else b"\x4a\x01\x02\x00"
+    assert blob.count(model) == 1
+    content = BytesIO()
+    Image.new("RGB", (8, 8)).save(content, "JPEG", exif=blob.replace(model, sub_ifds))
+    return content.getvalue()
+
+
+def test_a_file_with_broken_exif_gets_a_form_error_not_a_500(client, user):
+    client.force_login(user)
+    data = jpeg_with_broken_exif()
+    # The file really breaks Pillow's EXIF code, as the view would see it.
+    with Image.open(BytesIO(data)) as image, pytest.raises(struct.error):
+        ImageOps.exif_transpose(image)
+
+    response = upload(client, "avatar.jpg", data)
+
+    assert response.status_code == 200
+    assert "Upload a valid image." in " ".join(
+        response.context["form"].errors["avatar"]
+    )
     assert not Profile.objects.get(user=user).avatar

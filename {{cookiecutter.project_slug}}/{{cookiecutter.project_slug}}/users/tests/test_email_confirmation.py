@@ -56,7 +56,15 @@ def confirmation_path(email):
     return link.removeprefix(settings.SITE_URL)
 
 
-def test_opening_the_link_confirms_the_address_and_sends_email_confirmed(
+def confirm(client, path, **extra):
+    """Open the link, then press the page's button: what the owner does."""
+    page = client.get(path)
+    assert page.status_code == 200
+    assert 'method="post"' in page.content.decode()
+    return client.post(path, **extra)
+
+
+def test_pressing_the_button_confirms_the_address_and_sends_email_confirmed(
     client, outbox
 ):
     signup(client)
@@ -69,9 +77,8 @@ def test_opening_the_link_confirms_the_address_and_sends_email_confirmed(
 
     email_confirmed.connect(listener)
     try:
-        response = client.get(
-            confirmation_path(outbox[0]), REMOTE_ADDR="203.0.113.9", follow=True
-        )
+        path = confirmation_path(outbox[0])
+        response = confirm(client, path, REMOTE_ADDR="203.0.113.9", follow=True)
     finally:
         email_confirmed.disconnect(listener)
 
@@ -89,15 +96,55 @@ def test_opening_the_link_confirms_the_address_and_sends_email_confirmed(
     assert event.ip_address == "203.0.113.9"
 
 
-def test_the_link_works_once(client, outbox):
+def test_opening_the_link_changes_nothing(client, outbox):
+    """A mail scanner opens every link: that must not confirm a stranger's signup."""
     signup(client)
     path = confirmation_path(outbox[0])
-    client.get(path)
+    received = []
 
-    again = client.get(path)
+    def listener(sender, **kwargs):
+        received.append(kwargs)
 
-    assert again.status_code == 400
-    assert "This link does not work" in again.content.decode()
+    email_confirmed.connect(listener)
+    try:
+        scans = [Client().get(path), Client().head(path), Client().get(path)]
+    finally:
+        email_confirmed.disconnect(listener)
+
+    assert [scan.status_code for scan in scans] == [200, 200, 200]
+    assert received == []
+    assert User.objects.get(username="ada").email_confirmed_at is None
+    assert not AuditEvent.objects.filter(action="email_confirmed").exists()
+    # The owner's link still works after the scans.
+    assert confirm(client, path).status_code == 302
+    assert User.objects.get(username="ada").email_confirmed_at is not None
+
+
+def test_the_button_needs_the_pages_csrf_token(outbox):
+    signup(Client())
+    path = confirmation_path(outbox[0])
+    browser = Client(enforce_csrf_checks=True)
+
+    forged = Client(enforce_csrf_checks=True).post(path)
+    assert forged.status_code == 403
+    assert User.objects.get(username="ada").email_confirmed_at is None
+
+    page = browser.get(path).content.decode()
+    [csrf] = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert browser.post(path, {"csrfmiddlewaretoken": csrf}).status_code == 302
+    assert User.objects.get(username="ada").email_confirmed_at is not None
+
+
+def test_the_link_confirms_once_and_then_says_so(client, outbox):
+    signup(client)
+    path = confirmation_path(outbox[0])
+    confirm(client, path)
+
+    again_opened, again_pressed = client.get(path), client.post(path)
+
+    for again in (again_opened, again_pressed):
+        assert again.status_code == 200
+        assert "confirmed already" in again.content.decode()
     assert AuditEvent.objects.filter(action="email_confirmed").count() == 1
 
 
@@ -115,11 +162,13 @@ def test_a_forged_or_expired_link_confirms_nothing(client, outbox, monkeypatch):
         # A password reset token is not a confirmation token.
         f"/accounts/confirm/{uid}/{default_token_generator.make_token(ada)}/",
     ]
-    assert [client.get(url).status_code for url in forged] == [400] * len(forged)
+    for method in (client.get, client.post):
+        assert [method(url).status_code for url in forged] == [400] * len(forged)
     # Past PASSWORD_RESET_TIMEOUT (3 days by default) the link has expired.
     later = datetime.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 60)
     monkeypatch.setattr(email_confirmation_token, "_now", lambda: later)
     assert client.get(path).status_code == 400
+    assert client.post(path).status_code == 400
 
     assert not User.objects.exclude(email_confirmed_at=None).exists()
     assert not AuditEvent.objects.filter(action="email_confirmed").exists()
@@ -133,6 +182,7 @@ def test_a_link_for_the_old_address_does_not_confirm_a_new_one(client, outbox):
     ada.save()
 
     assert client.get(path).status_code == 400
+    assert client.post(path).status_code == 400
     ada.refresh_from_db()
     assert ada.email_confirmed_at is None
 
@@ -173,7 +223,7 @@ def test_a_reset_email_to_an_unconfirmed_address_carries_no_word_a_stranger_chos
 
 def test_a_reset_email_to_a_confirmed_address_names_the_account(client, outbox):
     signup(client)
-    client.get(confirmation_path(outbox[0]))
+    confirm(client, confirmation_path(outbox[0]))
     outbox.clear()
 
     client.post("/accounts/password_reset/", {"email": "ada@example.com"})
@@ -204,7 +254,7 @@ def test_home_and_profile_say_whether_the_address_is_confirmed(client, outbox):
     assert "ada@example.com is not confirmed yet" in client.get("/").content.decode()
     assert "not confirmed yet" in client.get("/accounts/profile/").content.decode()
 
-    client.get(confirmation_path(outbox[0]))
+    confirm(client, confirmation_path(outbox[0]))
 
     assert "ada@example.com is confirmed" in client.get("/").content.decode()
     profile = client.get("/accounts/profile/").content.decode()

@@ -152,3 +152,93 @@ def test_limit_and_cool_off_come_from_the_environment():
     )
 
     assert result.stdout.split() == ["3", "0:02:00"]
+
+
+PROXY = "10.0.0.5"  # a load balancer in front of the site
+OWNER = "198.51.100.2"
+
+
+def forwarded(client, username, password, chain, remote=PROXY):
+    """A login through a proxy: X-Forwarded-For as the client sent it plus what the proxy added."""
+    return client.post(
+        "/accounts/login/",
+        {"username": username, "password": password},
+        REMOTE_ADDR=remote,
+        HTTP_X_FORWARDED_FOR=chain,
+    )
+
+
+def locked_out_addresses():
+    """The addresses the audit trail recorded lockouts for."""
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.LOCKED_OUT)
+    return set(events.values_list("ip_address", flat=True))
+
+
+def test_without_trusted_proxies_a_forged_forwarded_for_is_ignored(client, staff):
+    # A new forged address on every guess: the lock still holds REMOTE_ADDR.
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        forwarded(client, staff.username, f"guess-{n}", f"192.0.2.{n}", ATTACKER)
+
+    locked = forwarded(Client(), staff.username, PASSWORD, "192.0.2.200", ATTACKER)
+    # Forging the owner's address locks nobody else out.
+    owner = forwarded(Client(), staff.username, PASSWORD, ATTACKER, OWNER)
+
+    assert locked.status_code == 429
+    assert owner.status_code == 302
+    assert locked_out_addresses() == {ATTACKER}
+
+
+def test_behind_one_proxy_the_lock_holds_the_client_not_the_proxy(
+    client, staff, settings
+):
+    settings.TRUSTED_PROXIES = 1
+    # Every request comes from the proxy; the proxy appends the client's address.
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        forwarded(client, staff.username, f"guess-{n}", ATTACKER)
+
+    # The owner, another client behind the same proxy, still gets in.
+    owner = forwarded(Client(), staff.username, PASSWORD, OWNER)
+    # The attacker cannot dodge the lock with a forged entry of its own:
+    # the proxy appends the real address to the right of it.
+    dodge = forwarded(Client(), staff.username, PASSWORD, f"192.0.2.1, {ATTACKER}")
+
+    assert owner.status_code == 302
+    assert dodge.status_code == 429
+    assert locked_out_addresses() == {ATTACKER}
+    login = AuditEvent.objects.get(action=AuditEvent.Action.LOGGED_IN)
+    assert login.ip_address == OWNER
+
+
+def test_behind_one_proxy_a_forged_entry_cannot_lock_another_address_out(
+    client, staff, settings
+):
+    settings.TRUSTED_PROXIES = 1
+    # The attacker names the owner's address; the proxy appends the real one.
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        forwarded(client, staff.username, f"guess-{n}", f"{OWNER}, {ATTACKER}")
+
+    owner = forwarded(Client(), staff.username, PASSWORD, OWNER)
+
+    assert owner.status_code == 302
+    assert locked_out_addresses() == {ATTACKER}
+
+
+def test_trusted_proxies_come_from_the_environment_and_must_not_be_negative():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.TRUSTED_PROXIES)"
+    )
+
+    def run(value):
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=settings.BASE_DIR,
+            env=os.environ | {"DJANGO_TRUSTED_PROXIES": value},
+            capture_output=True,
+            text=True,
+        )
+
+    assert run("2").stdout.split() == ["2"]
+    refused = run("-1")
+    assert refused.returncode != 0
+    assert "DJANGO_TRUSTED_PROXIES must be 0 or more" in refused.stderr
