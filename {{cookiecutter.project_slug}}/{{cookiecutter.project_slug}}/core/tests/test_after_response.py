@@ -2,6 +2,9 @@
 
 import logging
 
+import pytest
+from django.db import connections
+
 from ..after_response import after_response, collect_after_response, run_after_response
 
 # The receivers are called as request_started and request_finished call them
@@ -49,3 +52,26 @@ def test_a_failing_piece_is_logged_and_the_rest_still_runs(caplog):
     assert done == ["second"]
     assert "Work after the response failed" in caplog.text
     assert "mail server is down" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_connection_the_work_opened_is_closed_after_it(tmp_path):
+    """request_finished's close_old_connections may have run before: the work closes its own.
+
+    A database of its own (a file: Django never closes an in-memory SQLite
+    test database), with CONN_MAX_AGE 0 as in local settings.
+    """
+    probe = connections.configure_settings(
+        {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": tmp_path / "db"}}
+    )["default"]
+    connections.settings["after_response_probe"] = probe
+    try:
+        collect_after_response(sender=None, environ={})
+        after_response(lambda: connections["after_response_probe"].ensure_connection())
+        run_after_response(sender=None)
+
+        assert connections["after_response_probe"].connection is None
+    finally:
+        connections["after_response_probe"].close()
+        del connections["after_response_probe"]
+        del connections.settings["after_response_probe"]

@@ -15,6 +15,7 @@ from django.db.models.signals import post_save
 from django.dispatch import Signal
 
 from .. import slow_receivers
+from ..after_response import after_response
 from ..inventory import receivers_of
 
 HERE = __name__
@@ -197,3 +198,29 @@ def test_the_guard_is_on_in_local_settings_and_opt_in_in_production(
     )
 
     assert ("core.slow_receivers.report_slow_receivers" in result.stdout) is on
+
+
+@pytest.mark.django_db
+def test_work_after_the_response_is_not_reported_but_slow_receivers_still_are(
+    client, guard, connect, warnings, caplog
+):
+    """Slow work (and the receivers it calls) after the response: nobody waits, no warning."""
+    sent_after_the_response = Signal()
+    connect(sent_after_the_response, slow_receiver)
+
+    def slow_work() -> None:
+        time.sleep(0.06)  # a slow mail server, after the response
+        sent_after_the_response.send(sender=None)
+
+    def defer_slow_work(sender, **kwargs):
+        after_response(slow_work)
+
+    connect(request_started, defer_slow_work)
+    connect(request_started, slow_receiver)  # in the request: warns
+
+    client.get("/healthz/")
+
+    # Counted once: the call from the work after the response is left out.
+    [message] = warnings()
+    assert "in 1 call(s) during GET /healthz/" in message
+    assert "run_after_response" not in caplog.text
