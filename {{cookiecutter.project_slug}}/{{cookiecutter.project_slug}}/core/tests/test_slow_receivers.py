@@ -10,6 +10,8 @@ import time
 import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings
+from django.core import mail
+from django.core.mail.backends import locmem
 from django.core.signals import request_started
 from django.db.models.signals import post_save
 from django.dispatch import Signal
@@ -224,3 +226,36 @@ def test_work_after_the_response_is_not_reported_but_slow_receivers_still_are(
     [message] = warnings()
     assert "in 1 call(s) during GET /healthz/" in message
     assert "run_after_response" not in caplog.text
+
+
+class SlowEmailBackend(locmem.EmailBackend):
+    """Django's locmem backend behind a slow mail server."""
+
+    def send_messages(self, email_messages):
+        time.sleep(0.06)
+        return super().send_messages(email_messages)
+{%- if cookiecutter.background == "none" %}
+
+
+# Committed for real, so that the welcome goes out after the response.
+@pytest.mark.django_db(transaction=True)
+def test_a_signup_whose_welcome_is_slow_after_the_response_gets_no_warning(
+    client, guard, settings, caplog
+):
+    settings.MAILERS = {"default": {"BACKEND": f"{HERE}.SlowEmailBackend"}}
+    caplog.set_level(logging.WARNING, logger=slow_receivers.logger.name)
+
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "ada",
+            "email": "ada@example.com",
+            "password1": "analytical-engine-1843",
+            "password2": "analytical-engine-1843",
+        },
+    )
+
+    assert response.status_code == 302
+    assert [email.to for email in mail.outbox] == [["ada@example.com"]]
+    assert "run_after_response" not in caplog.text
+{%- endif %}
