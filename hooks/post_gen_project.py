@@ -33,6 +33,7 @@ OPTION_PATHS = [
         BACKGROUND == "django-tasks",
         [
             f"{SLUG}/notifications/tasks.django-tasks.py",
+            f"{SLUG}/notifications/management/commands/schedule_sweep.py",
             f"{SLUG}/notifications/tests/test_tasks.django-tasks.py",
             "app_template/tasks.django-tasks.py-tpl",
         ],
@@ -42,16 +43,21 @@ OPTION_PATHS = [
 # (tasks.django-tasks.py is the django-tasks tasks.py).
 VARIANT = ".django-tasks"
 
+# Every disabled path goes first, then the kept variants take their names:
+# a variant's plain name (tasks.py) is itself a disabled path, so the order
+# of the table does not matter.
+for enabled, paths in OPTION_PATHS:
+    for path in map(Path, paths):
+        if enabled:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 for enabled, paths in OPTION_PATHS:
     for path in map(Path, paths):
         if enabled and VARIANT in path.name:
             path.rename(path.with_name(path.name.replace(VARIANT, "")))
-        elif enabled:
-            continue
-        elif path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
 
 # A project rendered again over itself (cookiecutter -f) keeps its secret.
 # `cruft update` renders into empty directories and leaves .env out of its
@@ -87,5 +93,5 @@ if BACKGROUND == "celery":
 """)
 elif BACKGROUND == "django-tasks":
     print("""Side effects run on a task worker, queued in the database: also run
-    python manage.py db_worker
+    python manage.py schedule_sweep && python manage.py db_worker
 """)

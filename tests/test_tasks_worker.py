@@ -84,6 +84,38 @@ print(json.dumps(sorted(tasks.values_list("status", "return_value"))))
 )
 
 
+# A signup whose task was never queued: the row is committed, the task is
+# not, as a web process killed between commit and enqueue, or an enqueue
+# that failed, leaves it.
+SIGN_UP_UNQUEUED = (
+    SIGN_UP
+    + """
+from django.apps import apps
+DBTaskResult = apps.get_model("django_tasks_database", "DBTaskResult")
+DBTaskResult.objects.all().delete()
+"""
+)
+
+# Prints [task path, ...] of every task in the task table.
+QUEUED = (
+    SETUP
+    + """
+from django.apps import apps
+DBTaskResult = apps.get_model("django_tasks_database", "DBTaskResult")
+print(json.dumps(sorted(DBTaskResult.objects.values_list("task_path", flat=True))))
+"""
+)
+
+
+# Prints the SQLite connection's journal mode and how it begins transactions.
+SQLITE_MODE = """
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("PRAGMA journal_mode")
+    print(cursor.fetchone()[0], connection.transaction_mode)
+"""
+
+
 class Site:
     """A rendered project with its own mail directory and processes."""
 
@@ -137,13 +169,21 @@ class Site:
         return process
 
     def worker(self):
+        """The Procfile's worker line (schedule_sweep, then db_worker), in a shell."""
+        [line] = [
+            line.removeprefix("worker:").strip()
+            for line in (self.project.path / "Procfile").read_text().splitlines()
+            if line.startswith("worker:")
+        ]
+        assert line.endswith("python manage.py db_worker"), line
+        options = (
+            "--no-reload --no-startup-delay --interval=0.2 "
+            f"--worker-id=test-{uuid.uuid4().hex[:8]}"
+        )
+        # `python` is the project's: its virtualenv comes first on PATH.
         return self.start(
-            "db_worker",
-            self.project.python, "manage.py", "db_worker", "--no-reload",
-            "--no-startup-delay", "--interval=0.2",
-            f"--worker-id=test-{uuid.uuid4().hex[:8]}",
-            ready="Starting worker",
-        )  # fmt: skip
+            "db_worker", "sh", "-c", f"{line} {options}", ready="Starting worker"
+        )
 
     def server(self, port):
         return self.start(
@@ -278,6 +318,20 @@ def test_a_worker_killed_mid_send_is_restarted_and_each_user_gets_one_email(site
     assert site.emails() == exactly_once("killed", 2)
 
 
+def test_a_fresh_worker_sends_a_signup_whose_task_was_never_queued(site):
+    """No other traffic: the worker's schedule_sweep starts the sweep, which sends it."""
+    site.env["NOTIFICATIONS_SWEEP_GRACE"] = "1"  # due 1 s after the signup
+    site.python(SIGN_UP_UNQUEUED, "unqueued", 1)
+    assert json.loads(site.python(QUEUED).stdout) == [], "a task is queued already"
+
+    site.worker()
+
+    # Within a few sweep intervals (1 s here), not the test's whole wait.
+    rows = site.rows("unqueued", "all sent", timeout=20)
+    assert rows == {"unqueued0": [True, 1]}, site.logs()
+    assert site.emails() == exactly_once("unqueued", 1)
+
+
 def test_the_same_notification_delivered_three_times_sends_one_email(site):
     site.slow_email(delay=1)
     site.env["NOTIFICATIONS_CLAIM_TIMEOUT"] = "3"
@@ -331,9 +385,20 @@ def test_concurrent_signups_through_the_server_while_the_worker_runs(site):
 
     SQLite lets one process write at a time; its settings (WAL, IMMEDIATE
     transactions, a busy timeout) make the others wait instead of failing.
+    The test checks that both processes' settings turn them on; the load
+    itself would pass with SQLite's defaults too (see the template README).
     """
     # Production's password hashing would take most of the time: skip it.
     site.env["DJANGO_SETTINGS_MODULE"] = "fast_hash_settings"
+    if site.project.database == "sqlite":
+        # What the load runs on, as `manage.py shell` sees it with the settings
+        # of each process (the web process's, the worker's): WAL, IMMEDIATE.
+        for settings_module in ("fast_hash_settings", "config.settings.local"):
+            connection = site.project.py(
+                "manage.py", "shell", "--no-imports", "-c", SQLITE_MODE,
+                env={**site.env, "DJANGO_SETTINGS_MODULE": settings_module},
+            ).stdout.split()  # fmt: skip
+            assert connection == ["wal", "IMMEDIATE"], settings_module
     port = free_port()
     site.server(port)
     site.worker()

@@ -26,6 +26,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.dispatch import receiver
 
 logger = logging.getLogger(__name__)
@@ -57,11 +58,20 @@ def run_after_response(sender: object, **kwargs: Any) -> None:
 
     Each piece runs even if one before it fails: a failure is logged, never
     raised into the server, which has nobody left to tell.
+
+    Django's own request_finished receiver, close_old_connections, may already
+    have run; the connection the work opened is closed (or kept, by
+    CONN_MAX_AGE) here again, as at the end of any request.
     """
     work = pending.get()
     pending.set(None)  # what the work itself defers now runs at once
-    for func in work or ():
-        try:
-            func()
-        except Exception:
-            logger.exception("Work after the response failed: %r", func)
+    if not work:
+        return
+    try:
+        for func in work:
+            try:
+                func()
+            except Exception:
+                logger.exception("Work after the response failed: %r", func)
+    finally:
+        close_old_connections()

@@ -19,8 +19,10 @@ class CoreConfig(AppConfig):
             from . import slow_receivers
 
             slow_receivers.install()
-        # Connected after the guard, so that the guard has reported on the
-        # request before the work that waited for its response runs.
+        # Connects its request_started/request_finished receivers (often
+        # already done: the admin's autodiscover imports users/forms.py,
+        # which imports it). The order against the guard does not matter:
+        # the guard leaves the work after the response out of its timings.
         from . import after_response  # noqa: F401
 {%- if cookiecutter.background == "django-tasks" %}
         from .log_context import connect_task_ids

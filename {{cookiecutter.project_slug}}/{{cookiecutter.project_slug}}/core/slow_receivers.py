@@ -5,7 +5,8 @@ Receivers run inside the request that sends their signal. With the guard on
 production through DJANGO_SIGNALS_SLOW_RECEIVER_GUARD), each call of a
 project receiver during a request is timed, and at request_finished one
 warning is logged per receiver whose total went over
-SIGNALS_SLOW_RECEIVER_MS (default 100).
+SIGNALS_SLOW_RECEIVER_MS (default 100). The work that waits for the
+response (core/after_response.py) is left out: nobody waits for it.
 
 When the guard is off, install() is never called: no receiver is connected
 and nothing is wrapped, so it costs nothing.
@@ -29,7 +30,7 @@ from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.dispatch import Signal
 
-from . import inventory
+from . import after_response, inventory
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,8 @@ def timed_live_receivers(
 def timed(receiver: Receiver) -> Receiver:
     """The receiver itself, or for one of the project's, a wrapper that times it."""
     target = inventory.unwrap(receiver)
+    if target is after_response.run_after_response:
+        return untimed(receiver)
     if not inventory.is_project(inventory.module_of(target)):
         return receiver
     name = inventory.dotted_name(target)
@@ -107,6 +110,27 @@ def timed(receiver: Receiver) -> Receiver:
                 record(name, time.perf_counter() - start)
 
     return timed_receiver
+
+
+def untimed(receiver: Receiver) -> Receiver:
+    """A wrapper that times nothing while it runs: for the work after the response.
+
+    run_after_response runs at request_finished, once the server has sent
+    the response: nobody waits for that work, nor for the receivers it
+    calls. Whichever runs first at request_finished, it or the report, this
+    leaves it out.
+    """
+
+    @functools.wraps(receiver)
+    def after_the_response(*args: Any, **kwargs: Any) -> Any:
+        request = current_request.get()
+        current_request.set(None)
+        try:
+            return receiver(*args, **kwargs)
+        finally:
+            current_request.set(request)
+
+    return after_the_response
 
 
 def record(name: str, seconds: float) -> None:

@@ -7,8 +7,9 @@ the notification first, so a task that runs twice sends one email.
 
 Everything a delivery leaves unsent (a failed send, a worker killed mid-send,
 a task that was never queued) is retried by `sweep_unsent`, which the worker
-runs every NOTIFICATIONS_SWEEP_INTERVAL seconds: each run queues the next one
-with run_after, so no scheduler process is needed.
+runs every NOTIFICATIONS_SWEEP_INTERVAL seconds: `manage.py schedule_sweep`
+(before db_worker, in the Procfile) queues the first run, and each run
+queues the next one with run_after, so no scheduler process is needed.
 """
 
 import logging
@@ -75,21 +76,25 @@ def sweep_unsent() -> int:
     return len(ids)
 
 
-def schedule_sweep() -> None:
+def schedule_sweep(delay: float | None = None) -> bool:
     """Queue a run of sweep_unsent in NOTIFICATIONS_SWEEP_INTERVAL seconds, unless one waits.
 
-    The sweep calls it first thing, so it keeps itself going; every delivery
-    calls it too, so the first delivery starts it and a lost one is replaced.
-    Two that race may queue two runs; the first to run then finds the other
-    waiting and queues none, so they merge into one. A backend that runs tasks
-    as they are queued (ImmediateBackend, in the tests) has no "later".
+    The sweep calls it first thing, so it keeps itself going; `manage.py
+    schedule_sweep`, run before every db_worker, starts it (delay=0), and
+    every delivery calls it too, so a lost one is replaced. Two that race
+    may queue two runs; the first to run then finds the other waiting and
+    queues none, so they merge into one. A backend that runs tasks as they
+    are queued (ImmediateBackend, in the tests) has no "later". Returns
+    whether it queued one.
     """
     if not sweep_unsent.get_backend().supports_defer:
-        return
+        return False
     waiting = DBTaskResult.objects.filter(
         task_path=sweep_unsent.module_path, status=TaskResultStatus.READY
     )
     if waiting.exists():
-        return
-    interval = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_INTERVAL)
-    sweep_unsent.using(run_after=timezone.now() + interval).enqueue()
+        return False
+    if delay is None:
+        delay = settings.NOTIFICATIONS_SWEEP_INTERVAL
+    sweep_unsent.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue()
+    return True

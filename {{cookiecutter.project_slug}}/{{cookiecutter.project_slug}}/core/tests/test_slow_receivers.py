@@ -10,11 +10,13 @@ import time
 import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings
+from django.core.mail.backends import locmem
 from django.core.signals import request_started
 from django.db.models.signals import post_save
 from django.dispatch import Signal
 
 from .. import slow_receivers
+from ..after_response import after_response
 from ..inventory import receivers_of
 
 HERE = __name__
@@ -197,3 +199,64 @@ def test_the_guard_is_on_in_local_settings_and_opt_in_in_production(
     )
 
     assert ("core.slow_receivers.report_slow_receivers" in result.stdout) is on
+
+
+@pytest.mark.django_db
+def test_work_after_the_response_is_not_reported_but_slow_receivers_still_are(
+    client, guard, connect, warnings, caplog
+):
+    """Slow work (and the receivers it calls) after the response: nobody waits, no warning."""
+    sent_after_the_response = Signal()
+    connect(sent_after_the_response, slow_receiver)
+
+    def slow_work() -> None:
+        time.sleep(0.06)  # a slow mail server, after the response
+        sent_after_the_response.send(sender=None)
+
+    def defer_slow_work(sender, **kwargs):
+        after_response(slow_work)
+
+    connect(request_started, defer_slow_work)
+    connect(request_started, slow_receiver)  # in the request: warns
+
+    client.get("/healthz/")
+
+    # Counted once: the call from the work after the response is left out.
+    [message] = warnings()
+    assert "in 1 call(s) during GET /healthz/" in message
+    assert "run_after_response" not in caplog.text
+
+
+class SlowEmailBackend(locmem.EmailBackend):
+    """Django's locmem backend behind a slow mail server."""
+
+    def send_messages(self, email_messages):
+        time.sleep(0.06)
+        return super().send_messages(email_messages)
+{%- if cookiecutter.background == "none" %}
+
+
+# Committed for real, so that the welcome goes out after the response.
+@pytest.mark.django_db(transaction=True)
+def test_a_signup_whose_welcome_is_slow_after_the_response_gets_no_warning(
+    client, guard, settings, caplog
+):
+    from django.core import mail  # imported here: only this render sends email here
+
+    settings.MAILERS = {"default": {"BACKEND": f"{HERE}.SlowEmailBackend"}}
+    caplog.set_level(logging.WARNING, logger=slow_receivers.logger.name)
+
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "ada",
+            "email": "ada@example.com",
+            "password1": "analytical-engine-1843",
+            "password2": "analytical-engine-1843",
+        },
+    )
+
+    assert response.status_code == 302
+    assert [email.to for email in mail.outbox] == [["ada@example.com"]]
+    assert "run_after_response" not in caplog.text
+{%- endif %}
