@@ -26,7 +26,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import connections
 from django.dispatch import receiver
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,10 @@ def run_after_response(sender: object, **kwargs: Any) -> None:
 
     Django's own request_finished receiver, close_old_connections, may already
     have run; the connection the work opened is closed (or kept, by
-    CONN_MAX_AGE) here again, as at the end of any request.
+    CONN_MAX_AGE) here again, as at the end of any request. A connection
+    inside an atomic block is left alone: that is a test's transaction (a
+    server has none open after the response), which Django's test client
+    also keeps open.
     """
     work = pending.get()
     pending.set(None)  # what the work itself defers now runs at once
@@ -74,4 +77,6 @@ def run_after_response(sender: object, **kwargs: Any) -> None:
             except Exception:
                 logger.exception("Work after the response failed: %r", func)
     finally:
-        close_old_connections()
+        for connection in connections.all(initialized_only=True):
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()

@@ -6,11 +6,15 @@ runs starts with the worker: on a fresh database, or once the chain is lost
 notification left unsent is sent without waiting for other traffic.
 """
 
+import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
 from ...tasks import schedule_sweep
+
+# A log line, not stdout: in production every line a process writes is JSON.
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -21,4 +25,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: str, **options: Any) -> None:
         queued = schedule_sweep(delay=0)
-        self.stdout.write("Sweep queued" if queued else "A sweep is already waiting")
+        logger.info("Sweep queued" if queued else "A sweep is already waiting")
