@@ -279,12 +279,14 @@ def cookiecutter_config(tmp_path_factory):
 def render(cookiecutter_config):
     """Render the template with cookiecutter's Python API; return the project path."""
 
-    def render(output_dir, **extra_context):
+    def render(output_dir, overwrite=False, **extra_context):
+        """`overwrite`: render again over a project already there (cookiecutter -f)."""
         return Path(
             cookiecutter(
                 str(TEMPLATE),
                 no_input=True,
                 output_dir=str(output_dir),
+                overwrite_if_exists=overwrite,
                 extra_context=extra_context,
                 config_file=str(cookiecutter_config),
             )

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from conftest import TEMPLATE, run
-from cookiecutter.main import cookiecutter
 
 CRUFT = Path(sys.executable).parent / "cruft"
 # What the test copies of the template leave out: tooling and build output.
@@ -58,24 +57,6 @@ def test_project_records_the_newest_release_of_the_changelog(cookies):
     result = cookies.bake()
     assert result.exception is None, result.exception
     assert template_version(result.project_path) == releases[0]
-
-
-def test_rendering_again_over_a_project_keeps_its_secret(tmp_path, cookiecutter_config):
-    def render():
-        return Path(
-            cookiecutter(
-                str(TEMPLATE),
-                no_input=True,
-                output_dir=str(tmp_path),
-                overwrite_if_exists=True,
-                config_file=str(cookiecutter_config),
-            )
-        )
-
-    env_file = render() / ".env"
-    first = env_file.read_text(encoding="utf-8")
-    assert "DJANGO_SECRET_KEY=" in first
-    assert (render() / ".env").read_text(encoding="utf-8") == first
 
 
 # --- the update path, end to end --------------------------------------------

@@ -9,11 +9,9 @@ import re
 import stat
 import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 from conftest import TEMPLATE, literal, run
-from cookiecutter.main import cookiecutter
 
 REFUSED_ANSWERS = [
     ("project_slug", "1shop"),  # not an identifier
@@ -211,23 +209,16 @@ def test_env_file_is_readable_by_its_owner_only(cookies, open_umask):
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
 
 
-def test_env_file_left_by_an_earlier_render_is_made_private(
-    cookiecutter_config, tmp_path, open_umask
+def test_rendering_again_keeps_the_secret_and_makes_the_env_file_private(
+    render, tmp_path, open_umask
 ):
-    def render():
-        return cookiecutter(
-            str(TEMPLATE),
-            no_input=True,
-            output_dir=str(tmp_path),
-            overwrite_if_exists=True,
-            config_file=str(cookiecutter_config),
-        )
-
-    env_file = Path(render()) / ".env"
+    """cookiecutter -f over a project (make demo does it) keeps its .env, made 0600."""
+    env_file = render(tmp_path) / ".env"
     env_file.chmod(0o644)
     key = env_file.read_text()
+    assert "DJANGO_SECRET_KEY=" in key
 
-    render()
+    render(tmp_path, overwrite=True)
 
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
-    assert env_file.read_text() == key  # kept: see test_cruft_update.py
+    assert env_file.read_text() == key
