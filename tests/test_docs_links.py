@@ -11,7 +11,6 @@ only: no project virtualenv is needed.
 
 import re
 import unicodedata
-from pathlib import Path
 
 import pytest
 from conftest import TEMPLATE, combination_params
@@ -21,7 +20,9 @@ DIAGRAM_WITHIN = 100
 
 FENCE = re.compile(r"^(```|~~~)")
 # [text](target) and ![alt](target); the target ends at a space (a title) or ")".
-LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+LINK = re.compile(
+    r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)"
+)
 INLINE_CODE = re.compile(r"`[^`]*`")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
@@ -137,7 +138,10 @@ def test_the_checker_finds_a_missing_file_and_a_missing_anchor(tmp_path):
 
 
 def test_github_slugs():
-    assert github_slug("Keeping your project up to date") == "keeping-your-project-up-to-date"
+    assert (
+        github_slug("Keeping your project up to date")
+        == "keeping-your-project-up-to-date"
+    )
     assert github_slug("Which receivers ran: `captured_receivers`") == (
         "which-receivers-ran-captured_receivers"
     )
