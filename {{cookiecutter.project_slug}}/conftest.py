@@ -7,7 +7,7 @@ from django.db.models import signals
 from factory.django import mute_signals
 
 from {{ cookiecutter.project_slug }}.signal_tools import testing
-from {{ cookiecutter.project_slug }}.users.tests.factories import UserFactory
+from {{ cookiecutter.project_slug }}.users.tests.factories import UserFactory, signup_data
 
 
 @pytest.fixture
@@ -27,13 +27,7 @@ def signup(client):
     """Sign ada up through the signup page: signup(**headers) returns the response."""
 
     def post(**headers):
-        form = {
-            "username": "ada",
-            "email": "ada@example.com",
-            "password1": "analytical-engine-1843",
-            "password2": "analytical-engine-1843",
-        }
-        return client.post("/accounts/signup/", form, **headers)
+        return client.post("/accounts/signup/", signup_data(), **headers)
 
     return post
 

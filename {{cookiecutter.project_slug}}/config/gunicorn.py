@@ -8,7 +8,7 @@ command-line options win over both.
 import logging
 import os
 
-from config.logging import JSON_FORMATTER
+from config.logging import FORMATTERS, stdout_handler
 
 wsgi_app = "config.wsgi:application"
 
@@ -69,17 +69,8 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": AccessRequestId}},
-    "formatters": {
-        "json": JSON_FORMATTER,
-    },
-    "handlers": {
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "json",
-            "filters": ["request_id"],
-        },
-    },
+    "formatters": FORMATTERS,
+    "handlers": {"stdout": stdout_handler("request_id")},
     # Gunicorn merges this over its defaults, whose root uses a "console"
     # handler that is not defined here.
     "root": {"handlers": ["stdout"], "level": "INFO"},

@@ -1,6 +1,6 @@
 """Settings for production: every secret from the environment, HTTPS only."""
 
-from ..logging import JSON_FORMATTER
+from ..logging import FORMATTERS, stdout_handler
 from .base import *  # noqa: F403
 from .base import DATABASES, env, site_url
 
@@ -47,17 +47,8 @@ LOGGING = {
             "()": "{{ cookiecutter.project_slug }}.web.log_context.ContextFilter",
         },
     },
-    "formatters": {
-        "json": JSON_FORMATTER,
-    },
-    "handlers": {
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "json",
-            "filters": ["context"],
-        },
-    },
+    "formatters": FORMATTERS,
+    "handlers": {"stdout": stdout_handler("context")},
     "root": {"handlers": ["stdout"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 {%- if cookiecutter.background == "celery" %}
     "loggers": {
