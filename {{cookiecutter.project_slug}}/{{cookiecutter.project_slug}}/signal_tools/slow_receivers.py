@@ -20,7 +20,7 @@ import functools
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypedDict
@@ -37,8 +37,6 @@ ADVICE = (
     "move the work to a task so the request does not wait for it; "
     "transaction.on_commit alone only keeps it from running for a rollback"
 )
-
-Receiver = Callable[..., Any]
 
 
 class RequestTimings(TypedDict):
@@ -73,14 +71,16 @@ def uninstall() -> None:
     current_request.set(None)
 
 
-def watch(signal: Signal, sender: object, receiver: Receiver) -> dispatch.Around | None:
+def watch(
+    signal: Signal, sender: object, receiver: dispatch.Receiver
+) -> dispatch.Around | None:
     """Time the project's receivers; leave out the work after the response."""
     target = inventory.unwrap(receiver)
+    if not inventory.is_project(inventory.module_of(target)):
+        return None
     name = inventory.dotted_name(target)
     if name in settings.SIGNAL_TOOLS_AFTER_RESPONSE_RECEIVERS:
         return outside_the_request
-    if not inventory.is_project(inventory.module_of(target)):
-        return None
     return functools.partial(timing, name)
 
 

@@ -34,8 +34,6 @@ from django.dispatch import Signal
 
 from . import dispatch, inventory
 
-Receiver = Callable[..., Any]
-
 # How many recorded receivers are running around the current one.
 depth = ContextVar("capture_receivers_depth", default=0)
 
@@ -69,7 +67,9 @@ def capture_receivers() -> Iterator[list[ReceiverCall]]:
     calls: list[ReceiverCall] = []
     names = {id(signal): name for name, signal in inventory.signals()}
 
-    def watcher(signal: Signal, sender: Any, receiver: Receiver) -> dispatch.Around:
+    def watcher(
+        signal: Signal, sender: Any, receiver: dispatch.Receiver
+    ) -> dispatch.Around:
         name = names.get(id(signal)) or repr(signal)
         return functools.partial(recording, calls, name, sender, receiver)
 
@@ -79,7 +79,7 @@ def capture_receivers() -> Iterator[list[ReceiverCall]]:
 
 @contextmanager
 def recording(
-    calls: list[ReceiverCall], signal: str, sender: Any, receiver: Receiver
+    calls: list[ReceiverCall], signal: str, sender: Any, receiver: dispatch.Receiver
 ) -> Iterator[None]:
     """Around one receiver call: append it to `calls`, with its time, SQL and error."""
     target = inventory.unwrap(receiver)

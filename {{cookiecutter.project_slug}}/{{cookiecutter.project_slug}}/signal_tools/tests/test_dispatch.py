@@ -55,7 +55,11 @@ def test_watchers_nest_and_come_off_in_any_order(connected: None, first_off: str
         # Sync and async receivers alike, each wrapped once for both watchers.
         assert [response for _, response in responses] == ["pong", "async pong"]
         assert log == ["outer in", "inner in", "inner out", "outer out"] * 2
+        # One patched method, and one wrapper around each receiver.
         assert Signal._live_receivers is dispatch.live_receivers
+        [wrapped], [async_wrapped] = Signal._live_receivers(pinged, None)
+        assert vars(wrapped)["__wrapped__"] is listener
+        assert vars(async_wrapped)["__wrapped__"] is async_listener
 
         dispatch.remove(watchers.pop(first_off))
         log.clear()
