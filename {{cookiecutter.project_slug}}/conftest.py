@@ -7,12 +7,12 @@ from django.db.models import signals
 from factory.django import mute_signals
 
 from {{ cookiecutter.project_slug }}.signal_tools import testing
-from {{ cookiecutter.project_slug }}.users.tests.factories import UserFactory, signup_data
+from {{ cookiecutter.project_slug }}.users.tests import factories
 
 
 @pytest.fixture
 def user(db):
-    return UserFactory()
+    return factories.UserFactory()
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def signup(client):
     """Sign ada up through the signup page: signup(**headers) returns the response."""
 
     def post(**headers):
-        return client.post("/accounts/signup/", signup_data(), **headers)
+        return client.post("/accounts/signup/", factories.signup_data(), **headers)
 
     return post
 
