@@ -23,11 +23,11 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 # which the slug would shadow, and folders it keeps at its root (media/,
 # staticfiles/, build/), which the package would collide with.
 PROJECT_NAMES = {
-    "app_template", "audit", "build", "celery", "config", "conftest", "core",
-    "django", "django_tasks_db", "docs", "environ", "factory", "kombu",
-    "manage", "media", "notifications", "psycopg", "pytest", "redis",
-    "selenium", "static", "staticfiles", "templates", "test", "tests", "users",
-    "whitenoise",
+    "app_template", "audit", "build", "celery", "config", "conftest",
+    "django", "django_tasks_db", "docs", "environ", "factory", "importlinter",
+    "kombu", "manage", "media", "notifications", "pages", "psycopg", "pytest",
+    "redis", "scaffold", "selenium", "signal_tools", "static", "staticfiles",
+    "templates", "test", "tests", "users", "web", "whitenoise",
 }  # fmt: skip
 
 

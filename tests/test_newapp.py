@@ -50,6 +50,8 @@ def test_newapp_gives_an_app_whose_tests_lint_and_checks_pass(project):
     project.py("-m", "ruff", "format", "--check", "--no-cache", ".")
     # The new app's code is typed like the rest: mypy passes with it.
     project.py("-m", "mypy", env=mypy_cache(f"newapp-{project.background}"))
+    # The new app fits the import contracts (it imports signal_tools' defers).
+    project.run("lint-imports", "--no-cache")
     project.py("-m", "pytest", "-q", "-m", "not browser")
     orders = project.py("-m", "pytest", "-q", "acme_shop/orders").stdout
     assert " passed" in orders and "failed" not in orders, orders

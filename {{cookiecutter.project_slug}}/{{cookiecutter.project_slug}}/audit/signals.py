@@ -29,10 +29,10 @@ from django.db.models.signals import (
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from ..core.client_ip import client_ip
 from ..users.models import User
 from ..users.records import recorded_username
 from ..users.signals import email_confirmed, user_signed_up
+from ..web.client_ip import client_ip
 from .models import AuditEvent
 
 Action = AuditEvent.Action

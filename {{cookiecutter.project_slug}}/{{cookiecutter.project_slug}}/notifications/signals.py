@@ -14,12 +14,13 @@ from django.db import IntegrityError, transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
-{% if cookiecutter.background == "none" %}
-from ..core.after_response import after_response
-{%- endif %}
-from ..core.signals import defers
+
+from ..signal_tools.defers import defers
 from ..users.models import User
 from ..users.signals import password_reset_requested
+{%- if cookiecutter.background == "none" %}
+from ..web.after_response import after_response
+{%- endif %}
 from .models import Notification
 {%- if cookiecutter.background == "none" %}
 from .services import deliver

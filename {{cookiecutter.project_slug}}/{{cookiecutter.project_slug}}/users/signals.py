@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import Signal, receiver
 
-from ..core.signals import defers
+from ..signal_tools.defers import defers
 from .models import Profile, User
 
 # Sent by users.services.sign_up() when a person signs up through a request,

@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from ...core.testing import ReceiverCall
+from ...signal_tools.testing import ReceiverCall
 from ...users.models import User
 from ...users.services import sign_up
 from ...users.tests.factories import UserFactory

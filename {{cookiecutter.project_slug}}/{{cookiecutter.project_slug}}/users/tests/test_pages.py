@@ -13,21 +13,11 @@ from ..forms import SignUpForm
 from ..models import Profile, User
 from ..signals import password_reset_requested
 from ..validators import AVATAR_MAX_BYTES
-from .factories import UserFactory
+from .factories import UserFactory, signup_data
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"  # UserFactory's
-
-
-def signup_data(**overrides):
-    data = {
-        "username": "ada",
-        "email": "ada@example.com",
-        "password1": "analytical-engine-1843",
-        "password2": "analytical-engine-1843",
-    }
-    return data | overrides
 
 
 def signed_in_user(client):

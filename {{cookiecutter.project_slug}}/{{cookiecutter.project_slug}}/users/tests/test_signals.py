@@ -17,7 +17,7 @@ from django.db.models.signals import (
 from django.test.utils import CaptureQueriesContext
 from factory.django import mute_signals
 
-from ...core.testing import ReceiverCall
+from ...signal_tools.testing import ReceiverCall
 from .. import signals
 from ..models import Profile, User
 from ..services import sign_up
