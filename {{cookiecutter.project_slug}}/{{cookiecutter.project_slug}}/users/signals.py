@@ -13,6 +13,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import Signal, receiver
 
 from ..core.signals import defers
+from . import services
 from .models import Profile, User
 
 # Sent by users.services.sign_up() when a person signs up through a request,
@@ -51,6 +52,27 @@ def create_profile(
     """
     if created and not raw:
         Profile.objects.create(user=instance)
+
+
+@receiver(
+    pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="users.unconfirm_new_email"
+)
+def unconfirm_new_email(
+    sender: type[User],
+    instance: User,
+    raw: bool,
+    using: str,
+    update_fields: frozenset[str] | None,
+    **kwargs: object,
+) -> None:
+    """Mark a user's email as unconfirmed when a save changes it, whatever path saves it.
+
+    Skipped for raw saves: a fixture's row is loaded as it is.
+    """
+    if not raw:
+        services.unconfirm_new_email(
+            instance, update_fields=update_fields, using=using
+        )
 
 
 @receiver(pre_save, sender="users.Profile", dispatch_uid="users.remember_old_avatar")
