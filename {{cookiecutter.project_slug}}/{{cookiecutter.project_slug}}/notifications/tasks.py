@@ -1,7 +1,7 @@
 """Celery tasks of the notifications app: delivery, and a sweep for what it missed.
 
 The receiver in signals.py queues `deliver_notification` after commit. Every
-run goes through services.deliver(), which claims the row first, so a task
+run goes through outbox.deliver(), which claims the row first, so a task
 that runs twice (a redelivery, a retry, the sweep) sends one email.
 """
 
@@ -11,7 +11,7 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from .services import Outcome, deliver, take_due
+from .outbox import Outcome, deliver, take_due
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def deliver_notification(self: Task, notification_id: int) -> str:
 def sweep_unsent() -> int:
     """Queue again the notifications still unsent after their wait; return how many.
 
-    services.take_due() picks them (NOTIFICATIONS_SWEEP_GRACE x 2**attempts
+    outbox.take_due() picks them (NOTIFICATIONS_SWEEP_GRACE x 2**attempts
     seconds after their last try or queueing) and marks them queued, so with
     no worker running a row is queued again once per wait, not on every run.
     """

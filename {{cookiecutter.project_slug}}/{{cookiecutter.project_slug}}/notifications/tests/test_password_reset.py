@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ...users.tests.factories import UserFactory
 from ..models import Notification
-from ..services import Outcome, deliver
+from ..outbox import Outcome, deliver
 
 DONE = [("/accounts/password_reset/done/", 302)]
 
