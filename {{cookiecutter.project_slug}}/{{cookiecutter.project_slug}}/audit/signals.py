@@ -113,7 +113,9 @@ def record_group_changes(
 
 
 @receiver(
-    pre_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="audit.record_user_deleted"
+    pre_delete,
+    sender=settings.AUTH_USER_MODEL,
+    dispatch_uid="audit.record_user_deleted",
 )
 def record_user_deleted(
     sender: type[User], instance: User, using: str, **kwargs: object

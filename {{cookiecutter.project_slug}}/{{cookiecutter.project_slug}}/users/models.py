@@ -52,7 +52,8 @@ class User(AbstractUser):
         return {
             name: self.__dict__[name]
             for name in self.remembered_fields
-            if name in self.__dict__ and (update_fields is None or name in update_fields)
+            if name in self.__dict__
+            and (update_fields is None or name in update_fields)
         }
 
     def saved_changes(

@@ -22,7 +22,9 @@ def memberships(
 ) -> list[Membership]:
     """The memberships of a user (or of a group) in the database, among pk_set if given."""
     mine, theirs = (
-        ("group_id", "user_id") if isinstance(instance, Group) else ("user_id", "group_id")
+        ("group_id", "user_id")
+        if isinstance(instance, Group)
+        else ("user_id", "group_id")
     )
     rows = through._default_manager.using(using).filter(**{mine: instance.pk})
     if pk_set is not None:

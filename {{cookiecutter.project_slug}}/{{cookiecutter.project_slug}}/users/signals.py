@@ -70,9 +70,7 @@ def unconfirm_new_email(
     Skipped for raw saves: a fixture's row is loaded as it is.
     """
     if not raw:
-        services.unconfirm_new_email(
-            instance, update_fields=update_fields, using=using
-        )
+        services.unconfirm_new_email(instance, update_fields=update_fields, using=using)
 
 
 @receiver(pre_save, sender="users.Profile", dispatch_uid="users.remember_old_avatar")
