@@ -96,11 +96,8 @@ def record_group_changes(
             sender, instance, pk_set, using=using
         )
         return
-    if action == "post_add":  # pk_set: the other side's ids, never None here
-        if isinstance(instance, User):
-            pairs = [(instance.pk, pk) for pk in pk_set or ()]
-        else:
-            pairs = [(pk, instance.pk) for pk in pk_set or ()]
+    if action == "post_add":
+        pairs = selectors.added_memberships(instance, pk_set or set())
         kind = Action.GROUPS_ADDED
     else:  # post_remove, post_clear
         pairs = instance.__dict__.pop("_audit_leaving", [])

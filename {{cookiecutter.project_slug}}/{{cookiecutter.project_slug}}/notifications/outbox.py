@@ -6,6 +6,9 @@ the row first. What an email says is in emails.py.
 
 import enum
 import logging
+{%- if cookiecutter.background != "none" %}
+from collections.abc import Callable
+{%- endif %}
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -94,6 +97,16 @@ def take_due(now: datetime, limit: int = 500) -> list[int]:
     )
     Notification.objects.filter(pk__in=ids).update(last_attempt_at=now)
     return ids
+
+
+def queue_due(queue: Callable[[int], object], limit: int = 500) -> int:
+    """Queue again, with `queue`, the notifications take_due() finds; return how many."""
+    ids = take_due(timezone.now(), limit=limit)
+    for notification_id in ids:
+        queue(notification_id)
+    if ids:
+        logger.info("Queued %s unsent notifications again", len(ids))
+    return len(ids)
 {%- endif %}
 
 

@@ -21,13 +21,9 @@ from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from .outbox import deliver, take_due
+from .outbox import deliver, queue_due
 
 logger = logging.getLogger(__name__)
-
-# At most this many notifications are queued again by one run of the sweep.
-SWEEP_BATCH = 500
-
 
 def enqueue_delivery(notification_id: int) -> None:
     """Queue the delivery of a notification; if that fails, log and go on.
@@ -61,19 +57,14 @@ def deliver_notification(notification_id: int) -> str:
 def sweep_unsent() -> int:
     """Queue again the notifications still unsent after their wait; return how many.
 
-    outbox.take_due() picks them and marks them queued, in the transaction
+    outbox.queue_due() picks them and marks them queued, in the transaction
     that queues their deliveries: the task table is in the same database, so
     both commit or neither does.
     """
     # The next run is queued first: a worker killed during this one leaves it.
     schedule_sweep()
     with transaction.atomic():
-        ids = take_due(timezone.now(), limit=SWEEP_BATCH)
-        for notification_id in ids:
-            deliver_notification.enqueue(notification_id)
-    if ids:
-        logger.info("Queued %s unsent notifications again", len(ids))
-    return len(ids)
+        return queue_due(deliver_notification.enqueue)
 
 
 def schedule_sweep(delay: float | None = None) -> bool:

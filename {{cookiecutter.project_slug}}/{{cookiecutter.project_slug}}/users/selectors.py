@@ -32,6 +32,15 @@ def memberships(
     return list(rows.values_list("user_id", "group_id"))
 
 
+def added_memberships(
+    instance: User | Group, pk_set: Collection[Any]
+) -> list[Membership]:
+    """The memberships an add made, from m2m_changed's post_add: pk_set holds the other side's ids."""
+    if isinstance(instance, Group):
+        return [(user_pk, instance.pk) for user_pk in pk_set]
+    return [(instance.pk, group_pk) for group_pk in pk_set]
+
+
 def group_names_by_user(
     pairs: Iterable[Membership], known: User | Group, *, using: str
 ) -> list[tuple[User, list[str]]]:
