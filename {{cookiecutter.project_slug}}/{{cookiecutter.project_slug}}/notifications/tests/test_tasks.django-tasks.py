@@ -24,14 +24,8 @@ from ...users.models import User
 from ...users.tests.factories import UserFactory
 from ..models import Notification
 from ..tasks import deliver_notification, sweep_unsent
-from .delivery import (
-    assert_a_reset_asked_for_is_delivered,
-    assert_kept_unsent_and_logged,
-    rows_for_the_sweep,
-    signup,
-    unsent,
-    welcome_of,
-)
+from . import delivery
+from .delivery import signup, unsent, welcome_of
 
 
 @pytest.fixture
@@ -117,7 +111,7 @@ def test_a_delivery_that_cannot_be_queued_keeps_the_signup_and_is_logged(
 
     user = signup()
 
-    assert_kept_unsent_and_logged(user, caplog, outbox)
+    delivery.assert_kept_unsent_and_logged(user, caplog, outbox)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -132,7 +126,7 @@ def test_a_task_delivers_the_welcome_email(outbox: list[EmailMessage]) -> None:
 def test_a_task_delivers_the_password_reset_email(
     client: Client, outbox: list[EmailMessage]
 ) -> None:
-    assert_a_reset_asked_for_is_delivered(client, outbox)
+    delivery.assert_a_reset_asked_for_is_delivered(client, outbox)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -195,7 +189,7 @@ def test_a_task_for_a_row_out_of_attempts_gives_up(
 def test_the_sweep_queues_what_is_unsent_after_its_wait(
     settings: Settings,
 ) -> None:
-    due, not_due = rows_for_the_sweep(settings)
+    due, not_due = delivery.rows_for_the_sweep(settings)
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
     assert sweep_unsent.call() == len(due)

@@ -17,14 +17,8 @@ from django.utils import timezone
 from ...users.tests.factories import UserFactory
 from ..models import Notification
 from ..tasks import deliver_notification, sweep_unsent
-from .delivery import (
-    assert_a_reset_asked_for_is_delivered,
-    assert_kept_unsent_and_logged,
-    rows_for_the_sweep,
-    signup,
-    unsent,
-    welcome_of,
-)
+from . import delivery
+from .delivery import signup, unsent, welcome_of
 
 
 @pytest.fixture
@@ -96,7 +90,7 @@ def test_broker_down_keeps_the_signup_and_logs_the_notification(broker, caplog, 
     with broker(f"redis://127.0.0.1:{closed_port()}/0"):
         user = signup()
 
-    assert_kept_unsent_and_logged(user, caplog, outbox)
+    delivery.assert_kept_unsent_and_logged(user, caplog, outbox)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -122,7 +116,7 @@ def test_a_password_reset_is_queued_only_after_commit(client, queued):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_delivers_the_password_reset_email(client, outbox):
-    assert_a_reset_asked_for_is_delivered(client, outbox)
+    delivery.assert_a_reset_asked_for_is_delivered(client, outbox)
 
 
 @pytest.mark.django_db
@@ -149,7 +143,7 @@ def test_a_failing_send_is_retried_then_left_to_the_sweep(outbox, broken_email):
 
 @pytest.mark.django_db
 def test_the_sweep_queues_what_is_unsent_after_its_grace_period(queued, settings):
-    due, not_due = rows_for_the_sweep(settings)
+    due, not_due = delivery.rows_for_the_sweep(settings)
     queued()
 
     assert sweep_unsent() == len(due)
