@@ -22,6 +22,6 @@ def assert_new_password_set(
         {**fields, "new_password1": password, "new_password2": password},
         follow=True,
     )
-    assert response.redirect_chain == [(done, 302)]  # type: ignore[attr-defined]
+    assert response.redirect_chain == [(done, 302)]
     user.refresh_from_db()
     assert user.check_password(password)
