@@ -25,6 +25,7 @@ from .outbox import deliver, queue_due
 
 logger = logging.getLogger(__name__)
 
+
 def enqueue_delivery(notification_id: int) -> None:
     """Queue the delivery of a notification; if that fails, log and go on.
 

@@ -14,6 +14,7 @@ from .outbox import Outcome, deliver, queue_due
 
 logger = logging.getLogger(__name__)
 
+
 class DeliveryFailed(Exception):
     """Sending failed; the error is on the row (last_error) and in the log."""
 
