@@ -1,4 +1,4 @@
-"""Reads of users and their groups that other apps' receivers use (the audit trail)."""
+"""Reads of users, their profiles and groups, for receivers (of this app and the audit trail)."""
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.db.models import Model
 
-from .models import User
+from .models import Profile, User
 
 # (user id, group id): one row of the table behind User.groups.
 Membership = tuple[Any, Any]
@@ -67,3 +67,9 @@ def group_names_by_user(
 def group_names(user: User, *, using: str) -> list[str]:
     """The sorted names of a user's groups."""
     return sorted(user.groups.using(using).values_list("name", flat=True))
+
+
+def stored_avatar(profile: Profile, *, using: str) -> str:
+    """The name of the avatar file the database holds for a profile; "" if none."""
+    rows = Profile._default_manager.using(using).filter(pk=profile.pk)
+    return rows.values_list("avatar", flat=True).first() or ""

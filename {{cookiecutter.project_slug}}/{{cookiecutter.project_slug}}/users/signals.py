@@ -13,7 +13,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import Signal, receiver
 
 from ..core.signals import defers
-from . import services
+from . import selectors, services
 from .models import Profile, User
 
 # Sent by users.services.sign_up() when a person signs up through a request,
@@ -93,8 +93,7 @@ def remember_old_avatar(
         return
     if update_fields is not None and "avatar" not in update_fields:
         return
-    rows = sender._default_manager.using(using).filter(pk=instance.pk)
-    instance._old_avatar = rows.values_list("avatar", flat=True).first() or ""  # type: ignore[attr-defined]
+    instance._old_avatar = selectors.stored_avatar(instance, using=using)  # type: ignore[attr-defined]
 
 
 @receiver(
