@@ -34,20 +34,23 @@ class User(AbstractUser):
     # each save), so receivers can tell what a save changes without a query:
     # the audit trail records the change, a new email is not confirmed.
     remembered_fields = ("email", "username")
-    _saved: dict[str, Any]
+    _saved_values: dict[str, Any]
 
     @classmethod
     def from_db(
         cls, db: str | None, field_names: Any, values: Any, **kwargs: Any
     ) -> Self:
         user = super().from_db(db, field_names, values, **kwargs)
-        user._saved = user.written_values()
+        user._saved_values = user.remembered_values()
         return user
 
-    def written_values(
+    def remembered_values(
         self, update_fields: Iterable[str] | None = None
     ) -> dict[str, Any]:
-        """The remembered fields a save with these update_fields writes, with their values."""
+        """The remembered fields loaded or set on this instance, with their values.
+
+        Given a save's update_fields, only those that save writes.
+        """
         # From __dict__, not getattr(): reading a deferred field costs a query.
         return {
             name: self.__dict__[name]
@@ -65,10 +68,10 @@ class User(AbstractUser):
         loaded from the database count: a new user, or a deferred field, has
         no saved value to compare with. No query.
         """
-        saved = getattr(self, "_saved", {})
+        saved = getattr(self, "_saved_values", {})
         return {
             name: (saved[name], value)
-            for name, value in self.written_values(update_fields).items()
+            for name, value in self.remembered_values(update_fields).items()
             if name in saved and saved[name] != value
         }
 
@@ -83,8 +86,8 @@ class User(AbstractUser):
         with transaction.atomic(using=using, savepoint=False):
             super().save(**kwargs)
         # The row holds these values now: what the next save compares with.
-        written = self.written_values(kwargs.get("update_fields"))
-        self._saved = {**getattr(self, "_saved", {}), **written}
+        written = self.remembered_values(kwargs.get("update_fields"))
+        self._saved_values = {**getattr(self, "_saved_values", {}), **written}
 
 
 class Profile(models.Model):
