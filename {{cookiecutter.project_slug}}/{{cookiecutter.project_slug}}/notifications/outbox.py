@@ -100,7 +100,7 @@ def take_due(now: datetime, limit: int = 500) -> list[int]:
 
 
 def queue_due(queue: Callable[[int], object], limit: int = 500) -> int:
-    """Queue again, with `queue`, the notifications take_due() finds; return how many."""
+    """Queue again, with `queue`, the notifications take_due() finds (at most `limit`); return how many."""
     ids = take_due(timezone.now(), limit=limit)
     for notification_id in ids:
         queue(notification_id)
