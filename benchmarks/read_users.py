@@ -25,12 +25,15 @@ build/).
 import argparse
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from cookiecutter.main import cookiecutter
-from offload import DEFAULT_POSTGRES, POSTGRES_ADMIN, TEMPLATE, Project, default_python
+from offload import POSTGRES_ADMIN, TEMPLATE, Project, default_python
+
+sys.path.insert(0, str(TEMPLATE / "tests"))
+from conftest import DEFAULT_DATABASE_URL, clean_environ, with_database_name  # noqa: E402
 
 # Runs in the rendered project: prints the seconds of each round, by variant.
 READ = """
@@ -106,20 +109,15 @@ def main():
                 args.template, no_input=True, output_dir=tmp, extra_context=answers
             )
         )
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("DJANGO_", "DATABASE_URL", "PYTHON"))
-        }
-        env |= {
+        env = clean_environ() | {
             "DJANGO_SETTINGS_MODULE": "config.settings.local",
             "DJANGO_DEBUG": "False",  # DEBUG keeps every query in memory
             "DJANGO_SIGNALS_SLOW_RECEIVER_GUARD": "False",  # off in production
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         if args.database == "postgresql":
-            server = urlsplit(os.environ.get("DATABASE_URL", DEFAULT_POSTGRES))
-            env["DATABASE_URL"] = urlunsplit(server._replace(path="/bench_read_users"))
+            server = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+            env["DATABASE_URL"] = with_database_name(server, "bench_read_users")
         project = Project(path, args.python, env)
         if args.database == "postgresql":
             project.run(POSTGRES_ADMIN, "drop", env["DATABASE_URL"])  # afresh
