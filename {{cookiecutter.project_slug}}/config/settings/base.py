@@ -256,7 +256,7 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_CALLABLE = f"{APPS_DIR.name}.users.views.locked_out"
 # A username without an account is kept as a keyed hash, never as typed: it
 # may be a password typed into the wrong field.
-AXES_USERNAME_CALLABLE = f"{APPS_DIR.name}.users.records.axes_username"
+AXES_USERNAME_CALLABLE = f"{APPS_DIR.name}.users.usernames.axes_username"
 # Quiet start-up (no version banner on every manage.py command).
 AXES_VERBOSE = False
 

@@ -11,7 +11,7 @@ from ...users.models import User
 from ...users.services import sign_up
 from ...users.tests.factories import UserFactory
 from ..models import Notification
-from ..services import Outcome, claim, deliver
+from ..outbox import Outcome, claim, deliver
 
 
 def signup(username="ada"):

@@ -50,7 +50,7 @@ def test_records_the_projects_receivers_in_call_order_with_nested_ones() -> None
         User.objects.create_user("ada", email="ada@example.com")
 
     assert called(calls) == [
-        (0, "post_init", "users.User", "audit.signals.remember_account_fields"),
+        (0, "pre_save", "users.User", "users.signals.unconfirm_new_email"),
         (0, "post_save", "users.User", "users.signals.create_profile"),
         # create_profile's Profile.objects.create() sends these:
         (1, "pre_save", "users.Profile", "users.signals.remember_old_avatar"),

@@ -1,4 +1,4 @@
-"""What the records of failed logins keep of the username typed."""
+"""The username kept of a login attempt: by the audit trail, and by django-axes to lock out."""
 
 from typing import Any
 
@@ -25,6 +25,8 @@ def recorded_username(typed: object) -> str:
         **{user_model.USERNAME_FIELD: username}
     ).exists():
         return username
+    # The salt names the module's old place (users/records.py): the hashes
+    # made before the rename stay the same, so lockouts keep counting.
     digest = salted_hmac(
         "users.records.recorded_username", username, algorithm="sha256"
     ).hexdigest()
