@@ -397,21 +397,21 @@ def test_cruft_update_from_the_real_first_release(
     update_and_check_merge(project, template, user_files, secret)
     assert template_version(path) == changelog_releases()[0]
 
-    # CHANGELOG's "Action needed" for a project made from 1.0.0, no more:
-    # install the dependencies again (the README's setup command) ...
+    # CHANGELOG's "Action needed" for a project made from 1.0.0, no more
+    # (1, commit and update, is done; 3, imports from core, finds none here).
+    # 2. Install the dependencies again (the README's setup command).
     project.py("-m", "pip", "install", "--quiet", "--group", "dev", "-e", ".")
-    # ... annotate the app 1.0.0's newapp made, as mypy now checks it ...
+    # 4. Annotate the app that 1.0.0's newapp made: mypy checks it now.
     annotate_first_release_app(path / "acme_shop" / "orders")
-    # ... merge the user's users migration with the release's, formatted
-    # as the project's code is ...
+    # 5. Merge the user's users migration with the release's, formatted.
     project.py("manage.py", "makemigrations", "--merge", "--no-input")
     project.py("-m", "ruff", "format", ".")
-    # ... apply the new migrations to the database of 1.0.0 ...
+    # 6. Apply the migrations to the database that 1.0.0 migrated.
     project.py("manage.py", "migrate", "--no-input")
-    # ... and write docs/signals.md again, so its diagram holds the user's app.
+    # 7. Write docs/signals.md again: its diagram lists the user's app.
     doc = project.py("manage.py", "signals", "--format", "markdown").stdout
     (path / "docs" / "signals.md").write_text(doc, encoding="utf-8")
-
+    # 8. make check (below), with the users and profiles of 1.0.0 kept.
     assert users_of(project) == USERS
     make_check(project, "cruft-update-first-release")
 
