@@ -220,7 +220,7 @@ def make_user_edits(project):
         "    nickname = models.CharField(max_length=50, blank=True)\n",
     )
     project.py("manage.py", "makemigrations", "users", "--name", "profile_nickname")
-    assert (path / USER_MIGRATION).is_file()
+    nickname_migration(path)
     replace_once(
         path / "config" / "settings" / "base.py",
         'default=["localhost", "127.0.0.1"]',
@@ -233,7 +233,12 @@ def make_user_edits(project):
     git("commit", "-q", "-m", "The user's work", cwd=path)
 
 
-USER_MIGRATION = Path("acme_shop/users/migrations/0002_profile_nickname.py")
+def nickname_migration(path):
+    """The user's migration, numbered after the users migrations of its release."""
+    (migration,) = (path / "acme_shop" / "users" / "migrations").glob(
+        "*_profile_nickname.py"
+    )
+    return migration.relative_to(path)
 
 
 def conflicts(path):
@@ -294,7 +299,8 @@ def update_and_check_merge(project, template, user_files, secret):
     assert (path / "acme_shop" / "orders" / "signals.py").is_file()
     assert NEW_DOC in (path / "acme_shop" / "orders" / "signals.py").read_text()
     assert NEW_DOC in (path / "docs" / "signals.md").read_text(encoding="utf-8")
-    assert (path / USER_MIGRATION).read_bytes() == user_files[USER_MIGRATION]
+    migration = nickname_migration(path)
+    assert (path / migration).read_bytes() == user_files[migration]
     assert "nickname" in (path / "acme_shop" / "users" / "models.py").read_text()
     return settings_text
 
