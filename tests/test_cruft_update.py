@@ -160,16 +160,6 @@ def first_release_commit(template):
     return commits[0]
 
 
-@pytest.fixture
-def user_venv(tmp_path):
-    """A virtualenv of the project's own, as its README makes one.
-
-    Not the shared venv: the update installs the new release's dependencies
-    into it, over those of the release the project started from.
-    """
-    return create_venv(tmp_path / "user-venv").parent.parent
-
-
 def create_project(tmp_path, template, cookiecutter_config, make_project, *checkout):
     """A project created by cruft (default answers), committed in its own repository."""
     run(
@@ -371,7 +361,7 @@ USERS = [
 @pytest.mark.slow
 @pytest.mark.xdist_group("cruft-update")
 def test_cruft_update_from_the_real_first_release(
-    tmp_path, cookiecutter_config, make_project, user_venv
+    tmp_path, cookiecutter_config, make_project
 ):
     template = current_template(tmp_path)
     first_release = first_release_commit(template)
@@ -383,7 +373,10 @@ def test_cruft_update_from_the_real_first_release(
         "--checkout",
         first_release,
     )
-    # Its user's own virtualenv, with the dependencies of 1.0.0 (its README's setup).
+    # Its user's own virtualenv, made as its README says, with the
+    # dependencies of 1.0.0. Not the shared venv: the update installs the
+    # new release's dependencies into it, over those of 1.0.0.
+    user_venv = create_venv(tmp_path / "user-venv").parent.parent
     project.venv = user_venv
     project.env.update(venv_environ(user_venv))
     project.py("-m", "pip", "install", "--quiet", "--group", "dev", "-e", ".")
