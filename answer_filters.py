@@ -5,10 +5,20 @@ place that writes one into a file goes through the filter for that format.
 Free-text answers (project_name, description, author_name) go through
 `one_line` first: pasted text often brings a stray space or tab, and
 cookiecutter has computed the context before any hook could fix it.
+
+Why this module is not `local_extensions` (1.0.0's name), and why it leaves
+`sys.modules` once loaded: `cruft update` renders the project's release and
+the new one in one process, from one checkout moved between commits, and
+cookiecutter imports `_extensions` by module name. A module still in
+`sys.modules` from the first render would give the second render the old
+filters (1.0.0's `local_extensions` has no `one_line`). A name 1.0.0 never
+used gets this file fresh; leaving `sys.modules` after each use gets every
+later render its own release's copy, whatever filters it adds or changes.
 """
 
 import json
 import re
+import sys
 import unicodedata
 
 from jinja2.ext import Extension
@@ -46,6 +56,9 @@ def markdown_text(value):
 class EscapeExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
+        # The environment keeps this class and its filters; the next import
+        # of this name reads the file again (see the module's docstring).
+        sys.modules.pop(__name__, None)
         environment.filters.update(
             one_line=one_line,
             identifier=identifier,
