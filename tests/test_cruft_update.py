@@ -415,6 +415,34 @@ def test_cruft_update_from_the_real_first_release(
     make_check(project, "cruft-update-first-release")
 
 
+def test_migrations_of_the_first_release_are_unchanged():
+    """From 1.0.0 on, migrations are append-only: a project that ran them takes the update.
+
+    A migration edited after its release never runs again on a database
+    that applied it (1.0.0's `0001_initial` gained a column after the
+    release once, and such a database never got it).
+    """
+    first_release = first_release_commit(TEMPLATE)
+    released = git(
+        "ls-tree",
+        "-r",
+        "--name-only",
+        first_release,
+        "--",
+        "{{cookiecutter.project_slug}}",
+        cwd=TEMPLATE,
+    ).stdout.split("\n")
+    migrations = [name for name in released if "/migrations/0" in name]
+    assert migrations, f"no migration in {first_release}"
+    for name in migrations:
+        shipped = git("show", f"{first_release}:{name}", cwd=TEMPLATE).stdout
+        current = TEMPLATE / name
+        assert current.is_file(), f"{name} of {FIRST_RELEASE} was deleted"
+        assert current.read_text(encoding="utf-8") == shipped, (
+            f"{name} changed since {FIRST_RELEASE}: add a migration instead"
+        )
+
+
 # --- from this template to its next release, scripted -----------------------
 
 # The template's next release, as a user would receive it: changes to files
