@@ -278,7 +278,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
 }
 
-# Notifications (notifications/services.py). A delivery holds its claim on a
+# Notifications (notifications/outbox.py). A delivery holds its claim on a
 # row this many seconds; past that, the row counts as abandoned (its worker
 # died) and another delivery may take it. Keep it above the slowest send.
 NOTIFICATIONS_CLAIM_TIMEOUT = env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=300)

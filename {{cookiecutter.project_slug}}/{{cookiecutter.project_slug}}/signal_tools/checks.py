@@ -25,7 +25,7 @@ not what runs:
   .apply_async(), .enqueue(), .aenqueue() on anything. Names are resolved
   through the module's imports (`from django.core import mail` then
   `mail.send_mail`). It cannot see a call made through a helper function or
-  method of the project (notifications.services.deliver sends mail, but a
+  method of the project (notifications.outbox.deliver sends mail, but a
   receiver calling it is not reported), through an object built elsewhere
   (an httpx.Client, a mailer from settings), or by a nested function the
   receiver calls itself. Calls inside a lambda or nested function are not
