@@ -45,6 +45,11 @@ def test_newapp_gives_an_app_whose_tests_lint_and_checks_pass(project):
         "acme_shop.orders.signals.on_user_created"
         in (project.path / "docs" / "signals.md").read_text()
     )
+    # The README's diagram too (the project's suite below checks it in full).
+    assert "Updated the signal diagram in README.md" in result.stdout
+    assert "receiver_orders_signals_on_user_created" in (
+        project.path / "README.md"
+    ).read_text(encoding="utf-8")
     project.py("manage.py", "check", "--fail-level", "WARNING")
     project.py("-m", "ruff", "check", "--no-cache", ".")
     project.py("-m", "ruff", "format", "--check", "--no-cache", ".")

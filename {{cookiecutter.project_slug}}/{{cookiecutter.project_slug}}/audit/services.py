@@ -4,8 +4,8 @@ from typing import Any, NamedTuple
 
 from django.http import HttpRequest
 
-from ..web.client_ip import client_ip
 from ..users.models import User
+from ..web.client_ip import client_ip
 from .models import AuditEvent
 
 

@@ -18,6 +18,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 SETTINGS_FILE = Path("config") / "settings" / "base.py"
 DOC_FILE = Path("docs") / "signals.md"
+README = Path("README.md")
+# The signal diagram, in docs/signals.md and in the README.
+DIAGRAM = re.compile(r"^```mermaid\n.*?^```\n", re.MULTILINE | re.DOTALL)
 # The list as the project ships it: one quoted dotted path per line.
 LOCAL_APPS = re.compile(r'^LOCAL_APPS = \[\n((?:    "[\w.]+",\n)*)\]\n', re.MULTILINE)
 
@@ -78,11 +81,20 @@ class Command(BaseCommand):
             )
         (base_dir / DOC_FILE).write_text(listing.stdout)
         self.stdout.write(f"Regenerated {DOC_FILE}")
+        diagram = DIAGRAM.search(listing.stdout)
+        readme = base_dir / README
+        if diagram and readme.is_file():
+            text = readme.read_text(encoding="utf-8")
+            # A function, so that backslashes in the diagram stay as they are.
+            new_text = DIAGRAM.sub(lambda _: diagram.group(0), text, count=1)
+            if new_text != text:
+                readme.write_text(new_text, encoding="utf-8")
+                self.stdout.write(f"Updated the signal diagram in {README}")
         self.stdout.write(
             "\nNext: write your receivers in "
             f"{target.relative_to(base_dir)}/signals.py, test them in its tests/, "
-            "then run `python manage.py signals --format markdown > docs/signals.md` "
-            "and `pytest`."
+            "then run `python manage.py signals --format markdown > docs/signals.md`, "
+            "paste its diagram into README.md, and run `pytest`."
         )
 
     def check_name(self, name: str, package: Path) -> None:
