@@ -92,8 +92,14 @@ def cookiecutter_config(directory):
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "config.yaml"
     # JSON is YAML, the format cookiecutter reads.
-    settings = {"cookiecutters_dir": "cookiecutters", "replay_dir": "replay"}
-    config.write_text(json.dumps({k: str(directory / v) for k, v in settings.items()}))
+    config.write_text(
+        json.dumps(
+            {
+                "cookiecutters_dir": str(directory / "cookiecutters"),
+                "replay_dir": str(directory / "replay"),
+            }
+        )
+    )
     return config
 
 

@@ -14,6 +14,7 @@ import uuid
 from collections import Counter
 
 import pytest
+
 from support import harness
 
 SLOW_EMAIL = "slow_email.SlowEmailBackend"
@@ -94,7 +95,9 @@ def fixtures(site_class):
     def project(request, render, make_project, tmp_path_factory):
         """A project with the site's runner, migrated, for each database."""
         directory = tmp_path_factory.mktemp(f"{site_class.background}-{request.param}")
-        return site_class.project(render, make_project, directory, request.param)
+        return site_class.migrated_project(
+            render, make_project, directory, request.param
+        )
 
     @pytest.fixture
     def site(project, tmp_path):
@@ -113,7 +116,7 @@ class Site:
     background = None  # the runner, the project's `background` answer
 
     @classmethod
-    def project(cls, render, make_project, directory, database):
+    def migrated_project(cls, render, make_project, directory, database):
         """A project with this site's runner, rendered and migrated."""
         path = render(
             directory,
