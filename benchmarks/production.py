@@ -282,6 +282,8 @@ def main():
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            # Production settings require it: the links in the emails.
+            "DJANGO_SITE_URL": "https://shop.example.com",
             "DATABASE_URL": database_url,
             "DJANGO_EMAIL_OPTIONS": json.dumps(
                 {"host": "127.0.0.1", "port": mail.port}
