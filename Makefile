@@ -70,7 +70,7 @@ demo: $(VENV_STAMP)
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in as demo / demo; Ctrl-C stops)"
 	cd $(DEMO_PROJECT) && exec env DJANGO_SITE_URL=http://127.0.0.1:$(PORT) ../.venv/bin/python manage.py runserver 127.0.0.1:$(PORT)
 
-# Remakes docs/profile.png, the README's screenshot, with the default
+# Remakes docs/profile.png, the screenshot in docs/generated-project.md, with the default
 # project's browser tests (needs chromium and chromium-driver on PATH).
 screenshot: $(VENV_STAMP)
 	rm -rf build/screenshots

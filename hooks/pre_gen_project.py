@@ -7,7 +7,7 @@ nothing behind.
 A refused answer in an interactive session throws away every answer given so
 far, so what can be made right is accepted: free text (the project name,
 description and author) may start or end with whitespace and hold tabs,
-which the `one_line` filter (local_extensions.py) trims and turns into
+which the `one_line` filter (answer_filters.py) trims and turns into
 spaces wherever the text lands. This hook checks what that filter gives.
 """
 
@@ -23,11 +23,11 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 # which the slug would shadow, and folders it keeps at its root (media/,
 # staticfiles/, build/), which the package would collide with.
 PROJECT_NAMES = {
-    "app_template", "audit", "build", "celery", "config", "conftest", "core",
-    "django", "django_tasks_db", "docs", "environ", "factory", "kombu",
-    "manage", "media", "notifications", "psycopg", "pytest", "redis",
-    "selenium", "static", "staticfiles", "templates", "test", "tests", "users",
-    "whitenoise",
+    "app_template", "audit", "build", "celery", "config", "conftest",
+    "django", "django_tasks_db", "docs", "environ", "factory", "importlinter",
+    "kombu", "manage", "media", "notifications", "pages", "psycopg", "pytest",
+    "redis", "scaffold", "selenium", "signal_tools", "static", "staticfiles",
+    "templates", "test", "tests", "users", "web", "whitenoise",
 }  # fmt: skip
 
 
@@ -36,7 +36,7 @@ FREE_TEXT = ("project_name", "description", "author_name")
 
 
 def one_line(value):
-    """The same normalisation as local_extensions.one_line (hooks import only the stdlib)."""
+    """The same normalisation as answer_filters.one_line (hooks import only the stdlib)."""
     return value.replace("\t", " ").strip()
 
 

@@ -5,10 +5,11 @@ worker, `--dist loadgroup` keeps a combination on one worker).
 """
 
 import json
+import shutil
 import tomllib
 
 import pytest
-from conftest import combination_params, mypy_cache
+from conftest import combination_id, combination_params, mypy_cache
 
 
 @pytest.fixture(params=combination_params())
@@ -106,6 +107,32 @@ def test_no_empty_directory_or_module_is_left(baked):
 
 def test_manage_check_reports_no_issue(project):
     project.py("manage.py", "check", "--fail-level", "WARNING")
+
+
+def test_import_contracts_hold(project):
+    """pyproject.toml's import-linter contracts: the apps import down the layers."""
+    result = project.run("lint-imports", "--no-cache")
+
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.xdist_group(combination_id("sqlite", "none"))
+def test_an_upward_import_breaks_the_layers_contract(
+    bake_combination, make_project, tmp_path
+):
+    baked = bake_combination("sqlite", "none")
+    assert baked.exception is None, baked.exception
+    # A copy: the rendered project is shared with the other tests.
+    copy = tmp_path / baked.project_path.name
+    shutil.copytree(baked.project_path, copy)
+    services = copy / copy.name / "users" / "services.py"
+    services.write_text(services.read_text() + "\nfrom ..pages import views  # noqa\n")
+
+    result = make_project(copy).run("lint-imports", "--no-cache", check=False)
+
+    assert result.returncode != 0
+    assert "Apps import down the layers only BROKEN" in result.stdout
+    assert f"{copy.name}.users.services -> {copy.name}.pages.views" in result.stdout
 
 
 # ruff, mypy, makemigrations --check, check --deploy and the project's own

@@ -13,7 +13,7 @@ from conftest import literal
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from local_extensions import one_line
+from answer_filters import one_line
 
 # One row a case: its id, then project_name, author_name, description, and
 # any other answer (the slug derived from a name of CJK and emoji only would
@@ -55,7 +55,7 @@ def assert_compiles_and_lints(project):
 
 def assert_pyproject_keeps(path, answers):
     data = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
-    # Free text lands trimmed, tabs turned into spaces (local_extensions.one_line).
+    # Free text lands trimmed, tabs turned into spaces (answer_filters.one_line).
     assert data["project"]["description"] == one_line(answers["description"])
     authors = data["project"].get("authors", [])
     if authors:

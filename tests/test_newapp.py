@@ -45,11 +45,18 @@ def test_newapp_gives_an_app_whose_tests_lint_and_checks_pass(project):
         "acme_shop.orders.signals.on_user_created"
         in (project.path / "docs" / "signals.md").read_text()
     )
+    # The README's diagram too (the project's suite below checks it in full).
+    assert "Updated the signal diagram in README.md" in result.stdout
+    assert "receiver_orders_signals_on_user_created" in (
+        project.path / "README.md"
+    ).read_text(encoding="utf-8")
     project.py("manage.py", "check", "--fail-level", "WARNING")
     project.py("-m", "ruff", "check", "--no-cache", ".")
     project.py("-m", "ruff", "format", "--check", "--no-cache", ".")
     # The new app's code is typed like the rest: mypy passes with it.
     project.py("-m", "mypy", env=mypy_cache(f"newapp-{project.background}"))
+    # The new app fits the import contracts (it imports signal_tools' defers).
+    project.run("lint-imports", "--no-cache")
     project.py("-m", "pytest", "-q", "-m", "not browser")
     orders = project.py("-m", "pytest", "-q", "acme_shop/orders").stdout
     assert " passed" in orders and "failed" not in orders, orders

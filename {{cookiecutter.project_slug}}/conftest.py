@@ -6,13 +6,13 @@ from django.db import transaction
 from django.db.models import signals
 from factory.django import mute_signals
 
-from {{ cookiecutter.project_slug }}.core import testing
-from {{ cookiecutter.project_slug }}.users.tests.factories import UserFactory
+from {{ cookiecutter.project_slug }}.signal_tools import testing
+from {{ cookiecutter.project_slug }}.users.tests import factories
 
 
 @pytest.fixture
 def user(db):
-    return UserFactory()
+    return factories.UserFactory()
 
 
 @pytest.fixture
@@ -20,6 +20,16 @@ def outbox():
     """The emails sent during the test (Django's locmem backend)."""
     mail.outbox.clear()
     return mail.outbox
+
+
+@pytest.fixture
+def signup(client):
+    """Sign ada up through the signup page: signup(**headers) returns the response."""
+
+    def post(**headers):
+        return client.post("/accounts/signup/", factories.signup_data(), **headers)
+
+    return post
 
 
 @pytest.fixture
@@ -45,7 +55,7 @@ def muted_signals():
 
 @pytest.fixture
 def captured_receivers() -> Iterator[list[testing.ReceiverCall]]:
-    """Every signal receiver call of the test, in call order (see core/testing.py).
+    """Every signal receiver call of the test, in call order (see signal_tools/testing.py).
 
         def test_signup(captured_receivers):
             User.objects.create_user("ada")

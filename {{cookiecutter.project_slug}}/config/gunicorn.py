@@ -8,6 +8,8 @@ command-line options win over both.
 import logging
 import os
 
+from config.logging import FORMATTERS, stdout_handler
+
 wsgi_app = "config.wsgi:application"
 
 # All interfaces, on the port the platform gives ($PORT), as Heroku, Dokku
@@ -48,8 +50,8 @@ class AccessRequestId(logging.Filter):
     """Put the response's X-Request-ID on its access line as `request_id`.
 
     It is the id the app's own lines of that request carry
-    (core/log_context.py). Defined here, not imported: Gunicorn sets up
-    logging before the project is importable.
+    (web/log_context.py). Defined here, not imported from there: Gunicorn
+    sets up logging before Django is.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -67,25 +69,8 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": AccessRequestId}},
-    "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {
-                "asctime": "time",
-                "levelname": "level",
-                "name": "logger",
-            },
-        },
-    },
-    "handlers": {
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "json",
-            "filters": ["request_id"],
-        },
-    },
+    "formatters": FORMATTERS,
+    "handlers": {"stdout": stdout_handler("request_id")},
     # Gunicorn merges this over its defaults, whose root uses a "console"
     # handler that is not defined here.
     "root": {"handlers": ["stdout"], "level": "INFO"},

@@ -1,5 +1,6 @@
 """Settings for production: every secret from the environment, HTTPS only."""
 
+from ..logging import FORMATTERS, stdout_handler
 from .base import *  # noqa: F403
 from .base import DATABASES, env, site_url
 
@@ -32,39 +33,22 @@ CSRF_COOKIE_SECURE = True
 
 # Every process of the Procfile logs to stdout, one JSON object per line, for
 # the platform to collect: time, level, logger, message, and request_id where
-# there is one (core/log_context.py).
+# there is one (web/log_context.py).
 {%- if cookiecutter.background == "celery" %}
 # Lines logged by a Celery task carry its task_id.
 {%- endif %}
-# python-json-logger writes the JSON; Gunicorn's own lines use the same
-# format (config/gunicorn.py).
+# python-json-logger writes the JSON (config/logging.py); Gunicorn's own
+# lines use the same format (config/gunicorn.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
         "context": {
-            "()": "{{ cookiecutter.project_slug }}.core.log_context.ContextFilter",
+            "()": "{{ cookiecutter.project_slug }}.web.log_context.ContextFilter",
         },
     },
-    "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {
-                "asctime": "time",
-                "levelname": "level",
-                "name": "logger",
-            },
-        },
-    },
-    "handlers": {
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "json",
-            "filters": ["context"],
-        },
-    },
+    "formatters": FORMATTERS,
+    "handlers": {"stdout": stdout_handler("context")},
     "root": {"handlers": ["stdout"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 {%- if cookiecutter.background == "celery" %}
     "loggers": {

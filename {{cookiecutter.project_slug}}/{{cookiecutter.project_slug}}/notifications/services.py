@@ -1,204 +1,90 @@
-"""Delivery of outbox rows. Safe to call any number of times for the same row."""
+"""Writes of the notifications app: rows put in the outbox, delivered once they commit.
 
-import enum
-import logging
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any
+The receivers in signals.py call these. A row is written in the transaction
+of the change that causes it, so it cannot be lost; its email goes out only
+after commit (outbox.deliver), so a rolled-back change sends none.
+"""
+
+from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
-from django.db.models import F, Q, QuerySet
-{%- if cookiecutter.background != "none" %}
-from django.db.models.functions import Coalesce
-{%- endif %}
-from django.template.loader import render_to_string
-from django.urls import reverse
+from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
 from ..users.models import User
-from ..users.tokens import email_confirmation_token
+{%- if cookiecutter.background == "none" %}
+from ..web.after_response import after_response
+{%- endif %}
 from .models import Notification
-
-logger = logging.getLogger(__name__)
-
-
-class Outcome(enum.StrEnum):
-    """What one call of deliver() did."""
-
-    SENT = "sent"  # this call sent it
-    SKIPPED = "skipped"  # already sent, or the row is gone
-    BUSY = "busy"  # another delivery holds the claim
-    FAILED = "failed"  # sending raised; recorded on the row, claim released
-    GAVE_UP = "gave_up"  # unsent after NOTIFICATIONS_MAX_ATTEMPTS attempts
-
-
-def unheld(now: datetime) -> Q:
-    """Rows that no live delivery holds at `now`: unclaimed, or claimed by one that died.
-
-    A claim older than NOTIFICATIONS_CLAIM_TIMEOUT seconds belongs to a
-    delivery that died (a killed worker, a lost connection): it can be taken over.
-    """
-    expired = now - timedelta(seconds=settings.NOTIFICATIONS_CLAIM_TIMEOUT)
-    return Q(claimed_at__isnull=True) | Q(claimed_at__lt=expired)
-
-
-def claimable(now: datetime) -> QuerySet[Notification]:
-    """The unsent notifications that no live delivery holds at `now`, with attempts left.
-
-    A row that has had NOTIFICATIONS_MAX_ATTEMPTS attempts is never claimed
-    again, so a message that kills every worker that runs it stops coming back.
-    """
-    return Notification.objects.filter(
-        unheld(now),
-        sent_at__isnull=True,
-        attempts__lt=settings.NOTIFICATIONS_MAX_ATTEMPTS,
-    )
-
-
-def claim(notification_id: int) -> bool:
-    """Mark an unsent notification as being delivered; False if it is sent, taken or spent.
-
-    One UPDATE with the conditions in its WHERE clause, so two deliveries
-    racing for the same row cannot both win.
-    """
-    now = timezone.now()
-    claimed = claimable(now).filter(pk=notification_id)
-    return bool(
-        claimed.update(claimed_at=now, last_attempt_at=now, attempts=F("attempts") + 1)
-    )
-
-
-{%- if cookiecutter.background != "none" %}
-
-
-def take_due(now: datetime, limit: int = 500) -> list[int]:
-    """The ids of unsent notifications due for another try, marked as queued at `now`.
-
-    They are those whose change committed while nothing could queue them, whose
-    worker died, or whose send failed. A row is due once
-    NOTIFICATIONS_SWEEP_GRACE x 2**attempts seconds have passed since it was
-    last tried or queued (last_attempt_at, or created_at if never): marking it
-    queued here means that with no worker running, a sweep queues it again
-    once per wait, not on every run. claimable() leaves out rows being
-    delivered and rows out of attempts (NOTIFICATIONS_MAX_ATTEMPTS).
-    """
-    grace = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE)
-    due = Q()
-    for attempts in range(settings.NOTIFICATIONS_MAX_ATTEMPTS):
-        due |= Q(attempts=attempts, tried_at__lt=now - grace * 2**attempts)
-    ids = list(
-        claimable(now)
-        .alias(tried_at=Coalesce("last_attempt_at", "created_at"))
-        .filter(due)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    Notification.objects.filter(pk__in=ids).update(last_attempt_at=now)
-    return ids
+{%- if cookiecutter.background == "none" %}
+from .outbox import deliver
+{%- else %}
+from .tasks import enqueue_delivery
 {%- endif %}
 
 
-def uid_of(user: User) -> str:
-    """The user's primary key as a link carries it (base64, like Django's reset links)."""
-    return urlsafe_base64_encode(force_bytes(user._meta.pk.value_to_string(user)))
+def deliver_on_commit(notification_id: int, using: str | None) -> None:
+    """Deliver a notification once the transaction that wrote it commits, never on rollback."""
+{%- if cookiecutter.background == "none" %}
+    # And after the response: a request never waits for the mail server, so
+    # how long a reset page takes does not tell whether the address has an
+    # account (after_response).
+    send = partial(deliver, notification_id)
+    transaction.on_commit(partial(after_response, send), using=using)
+{%- else %}
+    # A worker sends it (tasks.py); a failure to queue it is logged, never raised.
+    transaction.on_commit(partial(enqueue_delivery, notification_id), using=using)
+{%- endif %}
 
 
-def welcome_context(notification: Notification) -> dict[str, str]:
-    """The link that confirms the address, with a token made now and stored nowhere.
+def queue_welcome(user: User, *, using: str) -> None:
+    """Put the welcome email of a new user in the outbox, and deliver it once that commits."""
+    notification = Notification.objects.using(using).create(
+        user=user, kind=Notification.Kind.WELCOME
+    )
+    deliver_on_commit(notification.pk, using)
 
-    Like every link in an email it starts with SITE_URL, never with what a
-    request said its host was.
+
+def queue_password_reset(user: User, *, domain: str, use_https: bool) -> None:
+    """Put a password reset email in the outbox, at most one per NOTIFICATIONS_RESET_COOLDOWN.
+
+    The user's one reset row is set back to unsent, so asking again sends
+    again once the cool-down since the last request has passed; a request
+    inside it writes and sends nothing. The row keeps the link's domain and
+    scheme but never the token, which delivery makes when it sends the email.
     """
-    user = notification.user
-    token = email_confirmation_token.make_token(user)
-    path = reverse("confirm_email", kwargs={"uidb64": uid_of(user), "token": token})
-    return {
-        "confirm_url": settings.SITE_URL + path,
-        "reset_url": settings.SITE_URL + reverse("password_reset"),
+    using = user._state.db
+    now = timezone.now()
+    fields = {
+        "context": {"domain": domain, "protocol": "https" if use_https else "http"},
+        # A new request: the cool-down and the sweep's grace period start again.
+        "created_at": now,
+        "claimed_at": None,
+        "last_attempt_at": None,
+        "sent_at": None,
+        "attempts": 0,
+        "last_error": "",
     }
-
-
-def password_reset_context(notification: Notification) -> dict[str, str]:
-    """The parts of the reset link, with a token made now and stored nowhere.
-
-    A token works like the password until it expires, so it is made from the
-    user at send time, never written to the row: the row keeps only the
-    link's domain and protocol. PasswordResetConfirmView checks it.
-    """
-    user = notification.user
-    return {
-        "domain": notification.context["domain"],
-        "protocol": notification.context["protocol"],
-        "uid": uid_of(user),
-        "token": default_token_generator.make_token(user),
-    }
-
-
-# What each kind of email needs besides the user and the project name.
-CONTEXT_BUILDERS: dict[str, Callable[[Notification], dict[str, Any]]] = {
-    Notification.Kind.WELCOME: welcome_context,
-    Notification.Kind.PASSWORD_RESET: password_reset_context,
-}
-
-
-def send(notification: Notification) -> None:
-    """Send the email of one notification."""
-    context = {
-        "user": notification.user,
-        "project_name": settings.PROJECT_NAME,
-        **CONTEXT_BUILDERS[notification.kind](notification),
-    }
-    template = f"notifications/{notification.kind}_email"
-    send_mail(
-        subject=render_to_string(f"{template}_subject.txt", context).strip(),
-        message=render_to_string(f"{template}.txt", context),
-        from_email=None,
-        recipient_list=[notification.user.email],
+    rows = Notification.objects.using(using).filter(
+        user=user, kind=Notification.Kind.PASSWORD_RESET
     )
-
-
-def deliver(notification_id: int) -> Outcome:
-    """Send a notification unless it is sent or being sent, and say what happened.
-
-    A send failure is recorded on the row (attempts, last_error), logged, and
-    returned as Outcome.FAILED, never raised: the change that queued the
-    notification has already committed. A row out of attempts is not sent:
-    Outcome.GAVE_UP, logged as an error.
-    """
-    if not claim(notification_id):
-        return why_not_claimed(notification_id)
-    notification = Notification.objects.select_related("user").get(pk=notification_id)
-    try:
-        send(notification)
-    except Exception as error:
-        logger.exception("Notification %s failed to send", notification_id)
-        Notification.objects.filter(pk=notification_id).update(
-            claimed_at=None, last_error=f"{type(error).__name__}: {error}"
-        )
-        return Outcome.FAILED
-    Notification.objects.filter(pk=notification_id).update(
-        sent_at=timezone.now(), claimed_at=None, last_error=""
-    )
-    return Outcome.SENT
-
-
-def why_not_claimed(notification_id: int) -> Outcome:
-    """The outcome of a delivery that could not claim its row."""
-    unsent = Notification.objects.filter(pk=notification_id, sent_at__isnull=True)
-    if not unsent.exists():
-        return Outcome.SKIPPED
-    spent = unsent.filter(
-        unheld(timezone.now()), attempts__gte=settings.NOTIFICATIONS_MAX_ATTEMPTS
-    )
-    if not spent.exists():
-        return Outcome.BUSY
-    logger.error(
-        "Notification %s gave up after %s attempts; it stays unsent",
-        notification_id,
-        settings.NOTIFICATIONS_MAX_ATTEMPTS,
-    )
-    return Outcome.GAVE_UP
+    notification_id = rows.values_list("pk", flat=True).first()
+    if notification_id is None:
+        try:
+            with transaction.atomic(using=using):
+                notification_id = (
+                    Notification.objects.using(using)
+                    .create(user=user, kind=Notification.Kind.PASSWORD_RESET, **fields)
+                    .pk
+                )
+        except IntegrityError:  # a request racing this one wrote it first
+            return
+    else:
+        # One conditional UPDATE: of two requests racing, at most one wins.
+        cooled_down = now - timedelta(seconds=settings.NOTIFICATIONS_RESET_COOLDOWN)
+        if not rows.filter(pk=notification_id, created_at__lte=cooled_down).update(
+            **fields
+        ):
+            return
+    deliver_on_commit(notification_id, using)

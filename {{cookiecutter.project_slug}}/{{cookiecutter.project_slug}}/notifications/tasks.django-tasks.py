@@ -2,7 +2,7 @@
 
 The receivers in signals.py queue `deliver_notification` after commit, as a
 row of django-tasks-db's table in this project's database; `manage.py
-db_worker` runs it. Every run goes through services.deliver(), which claims
+db_worker` runs it. Every run goes through outbox.deliver(), which claims
 the notification first, so a task that runs twice sends one email.
 
 Everything a delivery leaves unsent (a failed send, a worker killed mid-send,
@@ -21,12 +21,9 @@ from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from .services import deliver, take_due
+from .outbox import deliver, queue_due
 
 logger = logging.getLogger(__name__)
-
-# At most this many notifications are queued again by one run of the sweep.
-SWEEP_BATCH = 500
 
 
 def enqueue_delivery(notification_id: int) -> None:
@@ -61,19 +58,14 @@ def deliver_notification(notification_id: int) -> str:
 def sweep_unsent() -> int:
     """Queue again the notifications still unsent after their wait; return how many.
 
-    services.take_due() picks them and marks them queued, in the transaction
+    outbox.queue_due() picks them and marks them queued, in the transaction
     that queues their deliveries: the task table is in the same database, so
     both commit or neither does.
     """
     # The next run is queued first: a worker killed during this one leaves it.
     schedule_sweep()
     with transaction.atomic():
-        ids = take_due(timezone.now(), limit=SWEEP_BATCH)
-        for notification_id in ids:
-            deliver_notification.enqueue(notification_id)
-    if ids:
-        logger.info("Queued %s unsent notifications again", len(ids))
-    return len(ids)
+        return queue_due(deliver_notification.enqueue)
 
 
 def schedule_sweep(delay: float | None = None) -> bool:

@@ -1,7 +1,7 @@
 """Celery tasks of the notifications app: delivery, and a sweep for what it missed.
 
 The receiver in signals.py queues `deliver_notification` after commit. Every
-run goes through services.deliver(), which claims the row first, so a task
+run goes through outbox.deliver(), which claims the row first, so a task
 that runs twice (a redelivery, a retry, the sweep) sends one email.
 """
 
@@ -9,14 +9,10 @@ import logging
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.utils import timezone
 
-from .services import Outcome, deliver, take_due
+from .outbox import Outcome, deliver, queue_due
 
 logger = logging.getLogger(__name__)
-
-# At most this many notifications are queued again by one run of the sweep.
-SWEEP_BATCH = 500
 
 
 class DeliveryFailed(Exception):
@@ -71,13 +67,8 @@ def deliver_notification(self: Task, notification_id: int) -> str:
 def sweep_unsent() -> int:
     """Queue again the notifications still unsent after their wait; return how many.
 
-    services.take_due() picks them (NOTIFICATIONS_SWEEP_GRACE x 2**attempts
+    outbox.queue_due() picks them (NOTIFICATIONS_SWEEP_GRACE x 2**attempts
     seconds after their last try or queueing) and marks them queued, so with
     no worker running a row is queued again once per wait, not on every run.
     """
-    ids = take_due(timezone.now(), limit=SWEEP_BATCH)
-    for notification_id in ids:
-        deliver_notification.delay(notification_id)
-    if ids:
-        logger.info("Queued %s unsent notifications again", len(ids))
-    return len(ids)
+    return queue_due(deliver_notification.delay)

@@ -16,7 +16,7 @@ class ProfileInline(admin.StackedInline):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     # Set only by the link of the welcome email; saving a new address here
-    # empties it (User.save()).
+    # empties it (users.services.unconfirm_new_email).
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),  # never None on Django's UserAdmin
         ("Email address", {"fields": ("email_confirmed_at",)}),

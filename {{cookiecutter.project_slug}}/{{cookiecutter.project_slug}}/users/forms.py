@@ -11,7 +11,7 @@ from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 
-from ..core.after_response import after_response
+from ..web.after_response import after_response
 from .avatars import reencode_avatar
 from .models import Profile
 from .signals import password_reset_requested
@@ -97,7 +97,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         come from SITE_URL, never from the request (its Host and
         X-Forwarded-Proto headers are the client's to forge). The lookup,
         the outbox row and the email all wait for the response
-        (core/after_response.py), so its timing cannot tell whether the
+        (web/after_response.py), so its timing cannot tell whether the
         address has an account; outside a request they happen at once.
         """
         site = urlsplit(settings.SITE_URL)

@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from typing import Any, Self
 
 from django.conf import settings
@@ -29,28 +30,52 @@ class User(AbstractUser):
             ),
         ]
 
-    # The email as loaded from the database (from_db); None for a new user.
-    _loaded_email: str | None
+    # The values of these fields as the database holds them (from_db, then
+    # each save), so receivers can tell what a save changes without a query:
+    # the audit trail records the change, a new email is not confirmed.
+    remembered_fields = ("email", "username")
+    _saved_values: dict[str, Any]
 
     @classmethod
     def from_db(
         cls, db: str | None, field_names: Any, values: Any, **kwargs: Any
     ) -> Self:
         user = super().from_db(db, field_names, values, **kwargs)
-        # The address as loaded, so save() can tell it changed without a query.
-        user._loaded_email = user.__dict__.get("email")
+        user._saved_values = user.remembered_values()
         return user
 
+    def remembered_values(
+        self, update_fields: Iterable[str] | None = None
+    ) -> dict[str, Any]:
+        """The remembered fields loaded or set on this instance, with their values.
+
+        Given a save's update_fields, only those that save writes.
+        """
+        # From __dict__, not getattr(): reading a deferred field costs a query.
+        return {
+            name: self.__dict__[name]
+            for name in self.remembered_fields
+            if name in self.__dict__
+            and (update_fields is None or name in update_fields)
+        }
+
+    def saved_changes(
+        self, update_fields: Iterable[str] | None = None
+    ) -> dict[str, tuple[Any, Any]]:
+        """The remembered fields a save writes with a new value: name -> (saved value, new value).
+
+        Only the fields the save writes (all, or update_fields) and that were
+        loaded from the database count: a new user, or a deferred field, has
+        no saved value to compare with. No query.
+        """
+        saved = getattr(self, "_saved_values", {})
+        return {
+            name: (saved[name], value)
+            for name, value in self.remembered_values(update_fields).items()
+            if name in saved and saved[name] != value
+        }
+
     def save(self, **kwargs: Any) -> None:
-        # A new address is not confirmed, whoever changes it (the admin, a
-        # form, the shell): the confirmation was of the old one.
-        update_fields = kwargs.get("update_fields")
-        email_written = update_fields is None or "email" in update_fields
-        loaded = getattr(self, "_loaded_email", None)
-        if email_written and loaded is not None and loaded != self.email:
-            self.email_confirmed_at = None
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "email_confirmed_at"}
         # Django saves a single-table model without a transaction, so in
         # autocommit mode the rows that post_save receivers write (the audit
         # trail, the welcome notification) would commit on their own. One
@@ -60,8 +85,9 @@ class User(AbstractUser):
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using, savepoint=False):
             super().save(**kwargs)
-        if email_written and "email" in self.__dict__:
-            self._loaded_email = self.email
+        # The row holds these values now: what the next save compares with.
+        written = self.remembered_values(kwargs.get("update_fields"))
+        self._saved_values = {**getattr(self, "_saved_values", {}), **written}
 
 
 class Profile(models.Model):

@@ -1,12 +1,15 @@
 """Business actions of the users app: views, admin and commands call these."""
 
+from collections.abc import Iterable
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+# The module, not its names: signals.py calls this one's functions too.
+from . import signals
 from .models import User
-from .signals import email_confirmed, user_signed_up
 
 
 @transaction.atomic
@@ -23,7 +26,7 @@ def sign_up(
         username=username, email=email, password=password
     )
     if request is not None:
-        user_signed_up.send(sender=type(user), user=user, request=request)
+        signals.user_signed_up.send(sender=type(user), user=user, request=request)
     return user
 
 
@@ -42,5 +45,24 @@ def confirm_email(user: User, *, request: HttpRequest | None = None) -> bool:
     if not unconfirmed.update(email_confirmed_at=now):
         return False
     user.email_confirmed_at = now
-    email_confirmed.send(sender=type(user), user=user, request=request)
+    signals.email_confirmed.send(sender=type(user), user=user, request=request)
     return True
+
+
+def unconfirm_new_email(
+    user: User, *, update_fields: Iterable[str] | None, using: str
+) -> None:
+    """Mark the address of a user about to be saved as unconfirmed if the save changes it.
+
+    Whoever changes it (a form, the admin, the shell): the confirmation was
+    of the old address. Called before the save (pre_save), which then writes
+    the empty email_confirmed_at with the rest, at no extra query. A save
+    limited to fields without it (update_fields=["email"]) cannot be widened
+    from a receiver, so one UPDATE empties it, in the save's transaction.
+    """
+    if "email" not in user.saved_changes(update_fields):
+        return
+    user.email_confirmed_at = None
+    if update_fields is not None and "email_confirmed_at" not in update_fields:
+        users = type(user)._default_manager.using(using)
+        users.filter(pk=user.pk).update(email_confirmed_at=None)

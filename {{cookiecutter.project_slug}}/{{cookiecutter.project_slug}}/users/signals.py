@@ -12,7 +12,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import Signal, receiver
 
-from ..core.signals import defers
+from ..signal_tools.defers import defers
+from . import selectors, services
 from .models import Profile, User
 
 # Sent by users.services.sign_up() when a person signs up through a request,
@@ -53,6 +54,25 @@ def create_profile(
         Profile.objects.create(user=instance)
 
 
+@receiver(
+    pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="users.unconfirm_new_email"
+)
+def unconfirm_new_email(
+    sender: type[User],
+    instance: User,
+    raw: bool,
+    using: str,
+    update_fields: frozenset[str] | None,
+    **kwargs: object,
+) -> None:
+    """Mark a user's email as unconfirmed when a save changes it, whatever path saves it.
+
+    Skipped for raw saves: a fixture's row is loaded as it is.
+    """
+    if not raw:
+        services.unconfirm_new_email(instance, update_fields=update_fields, using=using)
+
+
 @receiver(pre_save, sender="users.Profile", dispatch_uid="users.remember_old_avatar")
 def remember_old_avatar(
     sender: type[Profile],
@@ -73,8 +93,7 @@ def remember_old_avatar(
         return
     if update_fields is not None and "avatar" not in update_fields:
         return
-    rows = sender._default_manager.using(using).filter(pk=instance.pk)
-    instance._old_avatar = rows.values_list("avatar", flat=True).first() or ""  # type: ignore[attr-defined]
+    instance._old_avatar = selectors.stored_avatar(instance, using=using)  # type: ignore[attr-defined]
 
 
 @receiver(

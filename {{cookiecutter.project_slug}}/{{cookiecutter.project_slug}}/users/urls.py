@@ -8,7 +8,7 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("profile/", views.profile, name="profile"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
-    # The link of the welcome email (notifications.services.welcome_context).
+    # The link of the welcome email (notifications.emails.welcome_context).
     path("confirm/<uidb64>/<token>/", views.confirm_email, name="confirm_email"),
     # Django's view with the form that sends password_reset_requested: the
     # notifications app emails the link through its outbox.

@@ -1,4 +1,4 @@
-"""A deleted user: pre_delete reads what post_delete records."""
+"""A deleted user: recorded at pre_delete, with the groups the delete is about to remove."""
 
 import pytest
 from django.contrib.auth.models import Group

@@ -7,9 +7,9 @@ from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
-from ...users.records import recorded_username
 from ...users.services import sign_up
 from ...users.tests.factories import UserFactory
+from ...users.usernames import recorded_username
 from ..models import AuditEvent
 
 pytestmark = pytest.mark.django_db

@@ -45,17 +45,8 @@ def test_a_forged_host_cannot_shape_the_reset_link(client, user, outbox, site):
     assert client.get(path, follow=True).context["validlink"] is True
 
 
-def test_a_forged_host_cannot_shape_the_welcome_links(client, outbox, site):
-    response = client.post(
-        "/accounts/signup/",
-        {
-            "username": "ada",
-            "email": "ada@example.com",
-            "password1": "analytical-engine-1843",
-            "password2": "analytical-engine-1843",
-        },
-        **FORGED,
-    )
+def test_a_forged_host_cannot_shape_the_welcome_links(signup, outbox, site):
+    response = signup(**FORGED)
 
     assert response.status_code == 302
     [email] = outbox

@@ -8,24 +8,17 @@ where no broker listens.
 import socket
 from contextlib import contextmanager
 from datetime import timedelta
-from functools import partial
 
 import pytest
 from celery.contrib.testing.app import TestApp, setup_default_app
 from django.db import transaction
 from django.utils import timezone
 
-from ...users.models import User
-from ...users.services import sign_up
 from ...users.tests.factories import UserFactory
 from ..models import Notification
 from ..tasks import deliver_notification, sweep_unsent
-
-
-def signup(username="ada"):
-    return sign_up(
-        username=username, email=f"{username}@example.com", password="pass-1234"
-    )
+from . import delivery
+from .delivery import signup, unsent, welcome_of
 
 
 @pytest.fixture
@@ -74,10 +67,6 @@ def queued(broker):
         yield take_all
 
 
-def welcome_of(user):
-    return Notification.objects.get(user=user, kind="welcome")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_delivery_is_queued_only_after_commit(queued, outbox):
     with transaction.atomic():
@@ -101,12 +90,7 @@ def test_broker_down_keeps_the_signup_and_logs_the_notification(broker, caplog, 
     with broker(f"redis://127.0.0.1:{closed_port()}/0"):
         user = signup()
 
-    assert User.objects.filter(pk=user.pk).exists()
-    notification = welcome_of(user)
-    assert notification.sent_at is None
-    assert notification.attempts == 0
-    assert f"Notification {notification.pk} was not queued" in caplog.text
-    assert outbox == []
+    delivery.assert_kept_unsent_and_logged(user, caplog, outbox)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -132,16 +116,7 @@ def test_a_password_reset_is_queued_only_after_commit(client, queued):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_delivers_the_password_reset_email(client, outbox):
-    user = signup()
-    outbox.clear()
-
-    client.post("/accounts/password_reset/", {"email": user.email})
-
-    reset = Notification.objects.get(user=user, kind="password_reset")
-    assert reset.sent_at is not None
-    assert reset.attempts == 1
-    assert [message.to for message in outbox] == [["ada@example.com"]]
-    assert "/accounts/reset/" in outbox[0].body
+    delivery.assert_a_reset_asked_for_is_delivered(client, outbox)
 
 
 @pytest.mark.django_db
@@ -166,42 +141,9 @@ def test_a_failing_send_is_retried_then_left_to_the_sweep(outbox, broken_email):
     assert "mail server is down" in notification.last_error
 
 
-def unsent(
-    username, *, age, tried=None, attempts=0, claimed=None, sent=False, settings
-):
-    """An unsent welcome created `age` grace periods ago, last tried `tried` ago."""
-    now = timezone.now()
-    grace = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE)
-    claim_timeout = timedelta(seconds=settings.NOTIFICATIONS_CLAIM_TIMEOUT)
-    notification = welcome_of(UserFactory(username=username))
-    Notification.objects.filter(pk=notification.pk).update(
-        created_at=now - age * grace,
-        last_attempt_at=None if tried is None else now - tried * grace,
-        attempts=attempts,
-        claimed_at=None if claimed is None else now - claimed * claim_timeout,
-        sent_at=now if sent else None,
-    )
-    return notification.pk
-
-
 @pytest.mark.django_db
 def test_the_sweep_queues_what_is_unsent_after_its_grace_period(queued, settings):
-    settings.NOTIFICATIONS_MAX_ATTEMPTS = 5
-    row = partial(unsent, settings=settings)
-    due = [
-        row("lost", age=1.5),
-        row("failed_once_long_ago", age=9, tried=2.5, attempts=1),
-        row("worker_died", age=9, tried=4.5, attempts=2, claimed=2),
-        row("last_chance", age=99, tried=17, attempts=4),
-    ]
-    not_due = [
-        row("new", age=0.5),
-        row("failed_once_recently", age=9, tried=1.5, attempts=1),
-        row("queued_recently", age=9, tried=0.5),
-        row("being_sent", age=9, tried=3, attempts=1, claimed=0.5),
-        row("out_of_attempts", age=100, tried=50, attempts=5),
-        row("sent", age=3, sent=True),
-    ]
+    due, not_due = delivery.rows_for_the_sweep(settings)
     queued()
 
     assert sweep_unsent() == len(due)

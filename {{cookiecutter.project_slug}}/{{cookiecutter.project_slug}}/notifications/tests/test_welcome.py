@@ -6,12 +6,12 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from ...core.testing import ReceiverCall
+from ...signal_tools.testing import ReceiverCall
 from ...users.models import User
 from ...users.services import sign_up
 from ...users.tests.factories import UserFactory
 from ..models import Notification
-from ..services import Outcome, claim, deliver
+from ..outbox import Outcome, claim, deliver
 
 
 def signup(username="ada"):

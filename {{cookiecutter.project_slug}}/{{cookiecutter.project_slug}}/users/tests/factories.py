@@ -5,6 +5,17 @@ import factory
 from ..models import User
 
 
+def signup_data(**overrides: str) -> dict[str, str]:
+    """The signup form, filled in for ada; `overrides` change or add fields."""
+    data = {
+        "username": "ada",
+        "email": "ada@example.com",
+        "password1": "analytical-engine-1843",
+        "password2": "analytical-engine-1843",
+    }
+    return data | overrides
+
+
 class UserFactory(factory.django.DjangoModelFactory[User]):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")

@@ -13,21 +13,12 @@ from ..forms import SignUpForm
 from ..models import Profile, User
 from ..signals import password_reset_requested
 from ..validators import AVATAR_MAX_BYTES
-from .factories import UserFactory
+from .factories import UserFactory, signup_data
+from .pages import assert_avatar_refused, assert_new_password_set
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"  # UserFactory's
-
-
-def signup_data(**overrides):
-    data = {
-        "username": "ada",
-        "email": "ada@example.com",
-        "password1": "analytical-engine-1843",
-        "password2": "analytical-engine-1843",
-    }
-    return data | overrides
 
 
 def signed_in_user(client):
@@ -315,19 +306,14 @@ def test_profile_page_creates_a_missing_profile(client, muted_signals):
 def test_password_change_takes_the_new_password(client, user):
     client.force_login(user)
 
-    response = client.post(
+    assert_new_password_set(
+        client,
         "/accounts/password_change/",
-        {
-            "old_password": PASSWORD,
-            "new_password1": "a-brand-new-secret",
-            "new_password2": "a-brand-new-secret",
-        },
-        follow=True,
+        user,
+        "a-brand-new-secret",
+        done="/accounts/password_change/done/",
+        old_password=PASSWORD,
     )
-
-    assert response.redirect_chain == [("/accounts/password_change/done/", 302)]
-    user.refresh_from_db()
-    assert user.check_password("a-brand-new-secret")
 
 
 def test_password_reset_sends_password_reset_requested_and_no_email_itself(
@@ -390,10 +376,8 @@ def test_an_invalid_avatar_is_refused_next_to_the_field(client, user, upload, er
 
     response = client.post("/accounts/profile/", {"avatar": upload})
 
-    assert response.status_code == 200
-    assert error in " ".join(response.context["form"].errors["avatar"])
+    assert_avatar_refused(response, user, error)
     assert 'id="id_avatar_error"' in response.content.decode()
-    assert not Profile.objects.get(user=user).avatar
 
 
 def test_an_avatar_over_the_size_limit_is_refused(client, user):
@@ -404,11 +388,7 @@ def test_an_avatar_over_the_size_limit_is_refused(client, user):
 
     response = client.post("/accounts/profile/", {"avatar": too_big})
 
-    assert response.status_code == 200
-    assert "the largest allowed is 2.0" in " ".join(
-        response.context["form"].errors["avatar"]
-    )
-    assert not Profile.objects.get(user=user).avatar
+    assert_avatar_refused(response, user, "the largest allowed is 2.0")
 
 
 def test_clearing_the_avatar_empties_the_field(client, user):

@@ -17,7 +17,7 @@ from django.db.models.signals import (
 from django.test.utils import CaptureQueriesContext
 from factory.django import mute_signals
 
-from ...core.testing import ReceiverCall
+from ...signal_tools.testing import ReceiverCall
 from .. import signals
 from ..models import Profile, User
 from ..services import sign_up
@@ -101,6 +101,15 @@ def test_saving_an_existing_user_costs_one_query(user):
 
     assert writes(queries) == ["UPDATE"]
     assert len(queries) == 1
+
+
+def test_reading_users_runs_no_receiver(
+    user: User, captured_receivers: list[ReceiverCall]
+) -> None:
+    # A post_init receiver would run once for every user read; the values a
+    # save compares with are remembered by User.from_db() instead.
+    assert len(User.objects.all()) == 1
+    assert [c.name for c in captured_receivers if c.signal.endswith("_init")] == []
 
 
 def test_saving_a_user_without_profile_does_not_crash():

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from ...services import Outcome, claimable, deliver
+from ...outbox import Outcome, claimable, deliver
 
 
 class Command(BaseCommand):

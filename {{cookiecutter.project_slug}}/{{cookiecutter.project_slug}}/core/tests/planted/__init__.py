@@ -1,4 +1,0 @@
-"""A test-only app that connects its receivers from models.py: what signals.W004 reports.
-
-Installed by core/tests/test_checks.py for one test, never by the settings.
-"""

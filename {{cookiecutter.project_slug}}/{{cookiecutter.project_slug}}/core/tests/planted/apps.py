@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class PlantedConfig(AppConfig):
-    name = "{{ cookiecutter.project_slug }}.core.tests.planted"
-    label = "planted"
-    # No ready(): models.py connects the receivers, the mistake W004 reports.

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
+
+
+class SignalToolsConfig(AppConfig):
+    name = "{{ cookiecutter.project_slug }}.signal_tools"
+    label = "signal_tools"
+    verbose_name = "Signal tools"
+
+    def ready(self) -> None:
+        # Imported here: the checks read models and signals, not loaded yet
+        # when apps.py is.
+        from .checks import check_receivers
+
+        checks.register(check_receivers, checks.Tags.signals)
+        # Off, the guard is never installed: nothing connected, nothing wrapped.
+        if settings.SIGNALS_SLOW_RECEIVER_GUARD:
+            from . import slow_receivers
+
+            slow_receivers.install()

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    name = "{{ cookiecutter.project_slug }}.web"
+    label = "web"
+    verbose_name = "Web"
+
+    def ready(self) -> None:
+        # Connects its request_started/request_finished receivers (often
+        # already done: the admin's autodiscover imports users/forms.py,
+        # which imports it).
+        from . import after_response  # noqa: F401
+{%- if cookiecutter.background == "django-tasks" %}
+        from .log_context import connect_task_ids
+
+        connect_task_ids()
+{%- endif %}
