@@ -52,7 +52,12 @@ def one_file_template(root, with_ours=False):
     (project / "README.md").write_text("# {{ cookiecutter.project_slug }}\n")
     if with_ours:
         shutil.copy(TEMPLATE / "cookiecutter.json", root)
-        shutil.copy(TEMPLATE / "local_extensions.py", root)
+        # The modules of its Jinja extensions that this template holds.
+        settings = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+        for extension in settings["_extensions"]:
+            module = TEMPLATE / f"{extension.split('.')[0]}.py"
+            if module.exists():
+                shutil.copy(module, root)
     else:
         (root / "cookiecutter.json").write_text(json.dumps({"project_slug": "floor"}))
     return root
