@@ -258,6 +258,12 @@ def conflicts(path):
     return "\n".join(report)
 
 
+# The README's signal diagram, one block.
+MERMAID_BLOCK = re.compile(r"^```mermaid\n.*?^```\n", re.MULTILINE | re.DOTALL)
+# Step 1 of 2.0.0's "Action needed", the line as 2.0.0 ships it.
+SKIP_FROM_2_0_0 = 'skip = [".env", "docs/signals.md"]'
+
+
 def update_and_check_merge(project, template, user_files, secret):
     """`cruft update` to the template's newest commit: a clean three-way merge
     that keeps the user's edits and .env. Returns the new settings' text."""
@@ -276,7 +282,7 @@ def update_and_check_merge(project, template, user_files, secret):
     template_head = git("rev-parse", "HEAD", cwd=template).stdout.strip()
     assert cruft_state["commit"] == template_head
 
-    # No file of the project lost; .env and its secret untouched; the
+    # No file of the user's lost; .env and its secret untouched; the
     # option's removed files stay away.
     assert set(user_files) <= {p.relative_to(path) for p in files_of(path)}
     assert (path / ".env").read_bytes() == secret
@@ -301,7 +307,17 @@ def make_check(project, cache):
 
 
 def user_files_of(path):
-    return {p.relative_to(path): p.read_bytes() for p in files_of(path)}
+    """The files the user added or changed since the project was generated.
+
+    The update may remove a file the template no longer has (2.0.0 removes
+    `core/`), never one of these.
+    """
+    generated = git("rev-list", "--max-parents=0", "HEAD", cwd=path).stdout.strip()
+    changed = git(
+        "diff", "--name-only", "--diff-filter=AM", generated, "HEAD", cwd=path
+    ).stdout.split()
+    assert changed, "the user's work is not committed"
+    return {Path(name): (path / name).read_bytes() for name in changed}
 
 
 # --- from the real first release to this template ---------------------------
@@ -391,15 +407,18 @@ def test_cruft_update_from_the_real_first_release(
     project.py("manage.py", "shell", "-c", MAKE_USERS)
     assert users_of(project) == USERS
     assert git("status", "--porcelain", cwd=path).stdout == ""
-    user_files = user_files_of(path)
 
+    # CHANGELOG's "Action needed" for a project made from 1.0.0, no more.
+    # 1. docs/signals.md joins [tool.cruft] skip, committed; then the update.
+    replace_once(path / "pyproject.toml", 'skip = [".env"]', SKIP_FROM_2_0_0)
+    git("commit", "-q", "-am", "Skip docs/signals.md in updates", cwd=path)
+    user_files = user_files_of(path)
     update_and_check_merge(project, template, user_files, secret)
     assert template_version(path) == changelog_releases()[0]
 
-    # CHANGELOG's "Action needed" for a project made from 1.0.0, no more
-    # (1, commit and update, is done; 3, imports from core, finds none here).
     # 2. Install the dependencies again (the README's setup command).
     project.py("-m", "pip", "install", "--quiet", "--group", "dev", "-e", ".")
+    # (3, imports from core, finds none here.)
     # 4. Annotate the app that 1.0.0's newapp made: mypy checks it now.
     annotate_first_release_app(path / "acme_shop" / "orders")
     # 5. Merge the user's users migration with the release's, formatted.
@@ -407,9 +426,18 @@ def test_cruft_update_from_the_real_first_release(
     project.py("-m", "ruff", "format", ".")
     # 6. Apply the migrations to the database that 1.0.0 migrated.
     project.py("manage.py", "migrate", "--no-input")
-    # 7. Write docs/signals.md again: its diagram lists the user's app.
+    # 7. Write docs/signals.md again: its diagram lists the user's app; and
+    # paste the diagram into the README's mermaid block.
     doc = project.py("manage.py", "signals", "--format", "markdown").stdout
     (path / "docs" / "signals.md").write_text(doc, encoding="utf-8")
+    diagram = project.py("manage.py", "signals", "--format", "mermaid").stdout
+    readme = path / "README.md"
+    readme.write_text(
+        MERMAID_BLOCK.sub(
+            lambda _: f"```mermaid\n{diagram}```\n", readme.read_text(encoding="utf-8")
+        ),
+        encoding="utf-8",
+    )
     # 8. make check (below), with the users and profiles of 1.0.0 kept.
     assert users_of(project) == USERS
     make_check(project, "cruft-update-first-release")

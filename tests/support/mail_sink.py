@@ -12,6 +12,7 @@ from collections import Counter
 from email import message_from_bytes
 
 from aiosmtpd.controller import Controller
+
 from support.harness import free_port, poll
 
 
