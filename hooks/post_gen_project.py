@@ -106,12 +106,14 @@ Project created in {Path.cwd()}
 Next steps:
     cd {Path.cwd().name}
     python3 -m venv .venv && . .venv/bin/activate
-    python -m pip install --upgrade pip    # --group needs pip >= 25.1
-    pip install --group dev -e .
+    pip install --upgrade pip
+    pip install --require-hashes -r requirements/dev.txt    # uv.lock's versions
+    pip install --no-deps -e .
     python manage.py migrate
     python manage.py createsuperuser
     python manage.py runserver
     pytest
+(or with uv: uv sync --locked, then uv run in front of each python command)
 """)
 if BACKGROUND == "celery":
     print("""Side effects run on Celery workers: with Redis on localhost:6379, also run
