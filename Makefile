@@ -66,11 +66,13 @@ export DEMO_USER_SCRIPT
 demo: $(VENV_STAMP)
 	$(VENV)/bin/cookiecutter --no-input -f -o $(DEMO_DIR) .
 	@test -x $(DEMO_VENV)/bin/python || $(VENV_PYTHON) -m venv $(DEMO_VENV)
-	@# Install again only when the rendered pyproject.toml differs from the installed one.
-	@cd $(DEMO_PROJECT) && if ! cmp -s pyproject.toml ../.venv/.installed-pyproject.toml; then \
+	@# The project's locked versions, as its README's pip setup installs them;
+	@# again only when they differ from the installed ones.
+	@cd $(DEMO_PROJECT) && if ! cmp -s requirements/dev.txt ../.venv/.installed-requirements.txt; then \
 		../.venv/bin/python -m pip install --quiet --upgrade pip && \
-		../.venv/bin/python -m pip install --quiet --group dev -e . && \
-		cp pyproject.toml ../.venv/.installed-pyproject.toml; \
+		../.venv/bin/python -m pip install --quiet --require-hashes -r requirements/dev.txt && \
+		../.venv/bin/python -m pip install --quiet --no-deps -e . && \
+		cp requirements/dev.txt ../.venv/.installed-requirements.txt; \
 	fi
 	cd $(DEMO_PROJECT) && ../.venv/bin/python manage.py migrate
 	@# Links in emails (printed on the console) point to this server.
