@@ -8,7 +8,11 @@ Each check here is the rendered project's own `make locks` (a step of its
 --offline` (no network, and no cache needed while the lock is current), then
 requirements/ against `uv export`. So a template whose pyproject.toml
 changed without `scripts/lock` fails here, in the combination it changed.
-Rendering only: no project virtualenv is built.
+This repository's own lock (its tooling, which `make` installs) is checked
+the same way. Rendering only, but for the production install (slow):
+docs/production.md's commands, with uv and with pip, install exactly the
+locked versions without the dev group (tests/test_readme_setup.py checks
+the README's setups, dev group included).
 """
 
 import re
@@ -18,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TEMPLATE, clean_environ, combination_params, run
+from test_readme_setup import assert_installs_the_locked_versions, base_python, section
 
 UV = Path(sys.executable).parent / "uv"
 
@@ -144,3 +149,31 @@ def test_the_template_installs_its_own_tooling_from_its_lock():
     ), "requirements/test.txt differs from uv.lock: run scripts/lock"
     makefile = (TEMPLATE / "Makefile").read_text(encoding="utf-8")
     assert "pip install --quiet --require-hashes -r requirements/test.txt" in makefile
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tool", ["uv", "pip"])
+def test_production_installs_the_locked_versions_without_the_dev_group(
+    render, tmp_path, tool
+):
+    """docs/production.md's install command, as written, into a fresh .venv."""
+    project = render(tmp_path, database="postgresql", background="celery")
+    docs = (project / "docs" / "production.md").read_text(encoding="utf-8")
+    block = re.search(
+        r"^```sh\n(.*?)^```", section(docs, "Installing, and running on one machine"),
+        re.M | re.S,
+    ).group(1)  # fmt: skip
+    (command,) = [line for line in block.splitlines() if line.startswith(tool)]
+    env = clean_environ()
+    # uv takes this suite's interpreter, as pip's virtualenv does.
+    env.update(UV_PYTHON=base_python(), UV_PYTHON_DOWNLOADS="never")
+    if tool == "pip":
+        run([base_python(), "-m", "venv", ".venv"], project, env)
+        env["PATH"] = f"{project / '.venv' / 'bin'}:{env['PATH']}"
+    else:
+        (tmp_path / "uv-bin").mkdir()
+        (tmp_path / "uv-bin" / "uv").symlink_to(UV)
+        env["PATH"] = f"{tmp_path / 'uv-bin'}:{env['PATH']}"
+    run(["sh", "-ec", command], project, env)
+
+    assert_installs_the_locked_versions(project, "production.txt")

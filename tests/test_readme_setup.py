@@ -101,9 +101,9 @@ INSTALLED = (
 )
 
 
-def locked_for_this_machine(root):
-    """{name: version} of requirements/dev.txt (uv.lock's dev install) whose markers hold here."""
-    text = (root / "requirements" / "dev.txt").read_text(encoding="utf-8")
+def locked_for_this_machine(root, requirements="dev.txt"):
+    """{name: version} of requirements/<requirements> (uv.lock's install) whose markers hold here."""
+    text = (root / "requirements" / requirements).read_text(encoding="utf-8")
     locked = {}
     for line in text.splitlines():
         if line and not line.startswith((" ", "#")):
@@ -114,9 +114,10 @@ def locked_for_this_machine(root):
     return locked
 
 
-def assert_installs_the_locked_versions(root):
+def assert_installs_the_locked_versions(root, requirements="dev.txt"):
     """The project's .venv holds exactly uv.lock's packages at uv.lock's versions.
 
+    With the dev group (requirements/dev.txt) or without (production.txt).
     pip itself is no package of the project's (only the pip setup has it).
     """
     output = run([root / ".venv" / "bin" / "python", "-c", INSTALLED], root).stdout
@@ -125,7 +126,7 @@ def assert_installs_the_locked_versions(root):
     lock = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))
     (project,) = [p for p in lock["package"] if p["source"] == {"editable": "."}]
     assert installed.pop(project["name"]) == project["version"]
-    assert installed == locked_for_this_machine(root)
+    assert installed == locked_for_this_machine(root, requirements)
 
 
 @pytest.fixture
