@@ -13,34 +13,29 @@ load changes.
 
     .venv/bin/python benchmarks/hashers.py [--signups 200] [--clients 20] [--rounds 2]
 
-Needs a Python with the project's dependencies and gunicorn (--python;
-default: the newest shared virtualenv `make test` builds in build/, where
-`pip install gunicorn` adds it), and PostgreSQL (DATABASE_URL's server,
-default postgres://postgres@127.0.0.1:5432) unless --database sqlite.
+Needs a Python with the project's dependencies (--python; default: the
+newest shared virtualenv `make test` builds in build/), and PostgreSQL
+(DATABASE_URL's server, default postgres://postgres@127.0.0.1:5432) unless
+--database sqlite.
 """
 
 import argparse
+import contextlib
 import http.client
 import json
-import os
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
-from cookiecutter.main import cookiecutter
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support import harness  # noqa: E402
 
-TEMPLATE = Path(__file__).resolve().parent.parent
-POSTGRES_ADMIN = str(TEMPLATE / "tests" / "support" / "postgres_admin.py")
-DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "analytical-engine-1843"
 
 # Only the hasher differs: the first in the list hashes new passwords.
@@ -75,66 +70,31 @@ ALGORITHMS = {"Argon2": "argon2", "PBKDF2": "pbkdf2_sha256"}
 CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-def default_python():
-    """The newest shared project virtualenv (built by `make test`)."""
-    venvs = sorted(
-        (TEMPLATE / "build").glob("project-venv-*/bin/python"),
-        key=lambda python: python.stat().st_mtime,
-    )
-    return str(venvs[-1]) if venvs else sys.executable
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def run(python, args, cwd, env):
-    result = subprocess.run(
-        [python, *args], cwd=cwd, env=env, capture_output=True, text=True
-    )
-    if result.returncode:
-        sys.exit(f"{args[:2]} failed in {cwd}:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
+    return harness.run([python, *args], cwd, env).stdout
 
 
 class Server:
     """gunicorn serving the project with one hasher: 2 workers, 10 threads each."""
 
     def __init__(self, name, project, python, env, log):
-        self.name, self.port = name, free_port()
-        self.log = open(log, "wb")  # noqa: SIM115 (closed in stop())
-        self.process = subprocess.Popen(
+        self.name, self.port = name, harness.free_port()
+        self.process = harness.start(
             [python, "-m", "gunicorn", "config.wsgi", "--workers", "2",
              "--threads", "10", "--bind", f"127.0.0.1:{self.port}",
              "--log-level", "warning"],
-            cwd=project, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            log, project, env,
         )  # fmt: skip
 
     def wait_until_up(self):
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                sys.exit(
-                    f"gunicorn ({self.name}) exited:\n{Path(self.log.name).read_text()}"
-                )
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.2)
-        sys.exit(f"gunicorn ({self.name}) did not start")
+        harness.wait_for_http(
+            f"http://127.0.0.1:{self.port}/healthz/",
+            [self.process],
+            f"gunicorn ({self.name}) did not start",
+        )
 
     def stop(self):
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self.log.close()
+        harness.stop(self.process, timeout=30)
 
 
 def sign_up(port, username):
@@ -216,51 +176,28 @@ def main():
     parser.add_argument(
         "--database", choices=["postgresql", "sqlite"], default="postgresql"
     )
-    parser.add_argument("--python", default=default_python())
+    parser.add_argument("--python", help="default: the shared project virtualenv")
     args = parser.parse_args()
-    if (
-        run(
-            args.python,
-            ["-c", "import importlib.util as u; print(bool(u.find_spec('gunicorn')))"],
-            TEMPLATE,
-            os.environ,
-        ).strip()
-        != "True"
-    ):
-        sys.exit(f"{args.python} has no gunicorn: pip install gunicorn into it")
+    args.python = args.python or harness.project_python()
 
-    with tempfile.TemporaryDirectory(prefix="hashers-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="hashers-") as tmp,
+        contextlib.ExitStack() as cleanup,
+    ):
         tmp = Path(tmp)
-        project = Path(
-            cookiecutter(
-                str(TEMPLATE),
-                no_input=True,
-                output_dir=str(tmp),
-                extra_context={"background": "none", "database": args.database},
-            )
-        )
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("DJANGO_", "DATABASE_URL", "PYTHON"))
-        }
-        env |= {
+        config = harness.cookiecutter_config(tmp / "cookiecutter")
+        project = harness.render(tmp, config, background="none", database=args.database)
+        env = harness.clean_environ() | {
             "DJANGO_SETTINGS_MODULE": "config.settings.local",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         if args.database == "postgresql":
-            server = urlsplit(os.environ.get("DATABASE_URL", DEFAULT_POSTGRES))
-            env["DATABASE_URL"] = urlunsplit(server._replace(path="/bench_hashers"))
-            run(
-                args.python, [POSTGRES_ADMIN, "drop", env["DATABASE_URL"]], project, env
-            )
-            run(
-                args.python,
-                [POSTGRES_ADMIN, "create", env["DATABASE_URL"]],
-                project,
-                env,
+            env["DATABASE_URL"] = cleanup.enter_context(
+                harness.fresh_database(
+                    args.python, harness.database_url("bench_hashers")
+                )
             )
         run(args.python, ["manage.py", "migrate", "--no-input"], project, env)
         one_hash = json.loads(
@@ -301,13 +238,6 @@ def main():
         finally:
             for server in servers.values():
                 server.stop()
-            if args.database == "postgresql":
-                run(
-                    args.python,
-                    [POSTGRES_ADMIN, "drop", env["DATABASE_URL"]],
-                    project,
-                    env,
-                )
 
     report(rates, one_hash, args)
 

@@ -27,24 +27,18 @@ one costs the same in every variant and would only add noise.
 """
 
 import argparse
+import contextlib
 import json
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from cookiecutter.main import cookiecutter
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support import harness  # noqa: E402
 
-TEMPLATE = Path(__file__).resolve().parent.parent
-SUPPORT = TEMPLATE / "tests" / "support"
 TARGET = 0.02
-DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 
 # Runs in a rendered project: times `count` signups, prints their latencies.
 SIGNUPS = """
@@ -91,59 +85,13 @@ while rows.filter(sent_at=None).exists() or rows.count() < count:
 print(json.dumps({"signups": signed_up, "all_sent": time.perf_counter() - start}))
 """
 
-DELETE_KEYS = """
-import sys, redis
-client = redis.Redis.from_url(sys.argv[1])
-keys = client.keys(sys.argv[2] + "*")
-if keys:
-    client.delete(*keys)
-"""
-
-
-# Creates and drops the benchmark databases, with the projects' Python (psycopg).
-POSTGRES_ADMIN = str(SUPPORT / "postgres_admin.py")
-
-
-def default_python():
-    """The newest shared project virtualenv (built by `make test`) with both runners."""
-    venvs = sorted(
-        (
-            venv
-            for venv in (TEMPLATE / "build").glob("project-venv-*")
-            if any(venv.glob("lib/python*/site-packages/celery"))
-            and any(venv.glob("lib/python*/site-packages/django_tasks_db"))
-        ),
-        key=lambda venv: venv.stat().st_mtime,
-    )
-    return str(venvs[-1] / "bin" / "python") if venvs else sys.executable
-
-
-def render(output, background, database):
-    return Path(
-        cookiecutter(
-            str(TEMPLATE),
-            no_input=True,
-            output_dir=str(output),
-            extra_context={"background": background, "database": database},
-        )
-    )
-
 
 class Project:
     def __init__(self, path, python, env):
         self.path, self.python, self.env = path, python, env
 
     def run(self, *args):
-        result = subprocess.run(
-            [self.python, *map(str, args)],
-            cwd=self.path,
-            env=self.env,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode:
-            sys.exit(f"{args[:2]} failed in {self.path}:\n{result.stderr}")
-        return result.stdout
+        return harness.run([self.python, *args], self.path, self.env).stdout
 
     def signups(self, variant, count):
         prefix = f"{variant}{uuid.uuid4().hex[:6]}_"
@@ -151,17 +99,12 @@ class Project:
 
 
 def environment(mail, delay, broker_url, key_prefix, database_url):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "CELERY_", "DATABASE_URL", "PYTHON"))
-    }
-    env |= {
+    env = harness.clean_environ() | {
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DJANGO_DEBUG": "False",
         "DJANGO_EMAIL_BACKEND": "slow_email.SlowEmailBackend",
         "DJANGO_EMAIL_OPTIONS": json.dumps({"file_path": str(mail), "delay": delay}),
-        "PYTHONPATH": str(SUPPORT),
+        "PYTHONPATH": str(harness.SUPPORT),
         "PYTHONDONTWRITEBYTECODE": "1",
         "CELERY_BROKER_URL": broker_url,
         "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps({"global_keyprefix": key_prefix}),
@@ -188,30 +131,36 @@ def main():
     parser.add_argument(
         "--database", choices=["sqlite", "postgresql"], default="sqlite"
     )
-    parser.add_argument("--python", default=default_python())
+    parser.add_argument("--python", help="default: the shared project virtualenv")
     parser.add_argument(
         "--concurrency", type=int, default=1, help="worker processes, for each runner"
     )
     args = parser.parse_args()
-    broker_url = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+    python = args.python or harness.project_python()
+    broker_url = harness.broker_url()
     key_prefix = f"bench-{uuid.uuid4().hex[:8]}:"
 
-    with tempfile.TemporaryDirectory(prefix="offload-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="offload-") as tmp,
+        contextlib.ExitStack() as cleanup,
+    ):
         tmp = Path(tmp)
+        config = harness.cookiecutter_config(tmp / "cookiecutter")
+        cleanup.callback(harness.redis_keys, python, broker_url, key_prefix, "delete")
         projects = {}
         for background in ("none", "django-tasks", "celery"):
             database_url = None
             if args.database == "postgresql":
-                server = urlsplit(os.environ.get("DATABASE_URL", DEFAULT_POSTGRES))
-                name = f"/bench_offload_{background.replace('-', '_')}"
-                database_url = urlunsplit(server._replace(path=name))
+                name = f"bench_offload_{background.replace('-', '_')}"
+                database_url = cleanup.enter_context(
+                    harness.fresh_database(python, harness.database_url(name))
+                )
             mail = tmp / f"mail-{background}"
             env = environment(mail, args.delay, broker_url, key_prefix, database_url)
-            path = render(tmp / background, background, args.database)
-            project = Project(path, args.python, env)
-            if database_url:
-                project.run(POSTGRES_ADMIN, "drop", database_url)  # afresh
-                project.run(POSTGRES_ADMIN, "create", database_url)
+            path = harness.render(
+                tmp / background, config, background=background, database=args.database
+            )
+            project = Project(path, python, env)
             project.run("manage.py", "migrate", "--no-input")
             projects[background] = project
 
@@ -220,24 +169,15 @@ def main():
         )
         results = {}
         throughput = {}
-        try:
-            results[INLINE] = inline.signups("inline", args.signups)
-            results[RUNNERS["django-tasks"]] = tasks.signups("tasks", args.signups)
-            results[RUNNERS["celery"]] = celery.signups("celery", args.signups)
-            results[FLOOR] = inline.signups("floor", args.signups)
-            if args.throughput:
-                for background, project in (
-                    ("django-tasks", tasks),
-                    ("celery", celery),
-                ):
-                    throughput[background] = run_throughput(
-                        project, background, args.throughput, args.concurrency
-                    )
-        finally:
-            celery.run("-c", DELETE_KEYS, broker_url, key_prefix)
-            if args.database == "postgresql":
-                for project in projects.values():
-                    project.run(POSTGRES_ADMIN, "drop", project.env["DATABASE_URL"])
+        results[INLINE] = inline.signups("inline", args.signups)
+        results[RUNNERS["django-tasks"]] = tasks.signups("tasks", args.signups)
+        results[RUNNERS["celery"]] = celery.signups("celery", args.signups)
+        results[FLOOR] = inline.signups("floor", args.signups)
+        if args.throughput:
+            for background, project in (("django-tasks", tasks), ("celery", celery)):
+                throughput[background] = run_throughput(
+                    project, background, args.throughput, args.concurrency
+                )
 
     report(results, args, throughput)
 
@@ -256,48 +196,25 @@ def worker_commands(project, background, concurrency):
         command = [project.python, "-m", "celery", "-A", "config", "worker",
                    "-c", str(concurrency), "--without-gossip", "--without-mingle",
                    "--without-heartbeat", "--loglevel=info"]  # fmt: skip
-        return [command], b" ready."
+        return [command], " ready."
     # db_worker runs one task at a time: one process per unit of concurrency.
     command = [project.python, "manage.py", "db_worker", "--no-reload",
                "--no-startup-delay", "--interval=0.1"]  # fmt: skip
-    return [command] * concurrency, b"Starting worker"
+    return [command] * concurrency, "Starting worker"
 
 
 def run_throughput(project, background, count, concurrency):
     """Sign up `count` users with the workers running; time until all are sent."""
     commands, ready = worker_commands(project, background, concurrency)
-    workers = []
-    try:
+    with contextlib.ExitStack() as workers:
         for n, command in enumerate(commands):
             log = project.path / f"worker-{n}.log"
-            with open(log, "wb") as out:
-                workers.append(
-                    subprocess.Popen(
-                        command,
-                        cwd=project.path,
-                        env=project.env,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )  # fmt: skip
-                )
-            deadline = time.monotonic() + 60
-            while ready not in log.read_bytes():
-                if workers[-1].poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"the worker did not start:\n{log.read_text()}")
-                time.sleep(0.1)
+            worker = harness.start(command, log, project.path, project.env)
+            workers.callback(harness.stop, worker, timeout=30)
+            harness.wait_for_output(worker, ready, "the worker did not start")
         prefix = f"tp{uuid.uuid4().hex[:6]}_"
         durations = json.loads(project.run("-c", THROUGHPUT, prefix, count))
         return durations | {"count": count, "concurrency": concurrency}
-    finally:
-        for worker in workers:
-            os.killpg(worker.pid, signal.SIGTERM)
-        for worker in workers:
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
 
 
 def report(results, args, throughput):

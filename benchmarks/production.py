@@ -24,10 +24,10 @@ if anything was lost or sent twice.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,20 +35,13 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from cookiecutter.main import cookiecutter
-
-TEMPLATE = Path(__file__).resolve().parent.parent
-SUPPORT = TEMPLATE / "tests" / "support"
-sys.path.insert(0, str(SUPPORT))
-from mail_sink import MailSink, free_port  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support import harness  # noqa: E402
+from support.mail_sink import MailSink  # noqa: E402
 
 LOCUSTFILE = Path(__file__).resolve().parent / "signup_locustfile.py"
-PLOT = TEMPLATE / "docs" / "production.png"
-POSTGRES_ADMIN = str(SUPPORT / "postgres_admin.py")
-DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
-DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+PLOT = harness.TEMPLATE / "docs" / "production.png"
 WAIT = 120  # seconds: the bound on every wait
 
 # Prints the users, the notifications and how many are sent.
@@ -77,30 +70,6 @@ for _ in range(3):
 print((time.perf_counter() - start) / 3)
 """
 
-DELETE_KEYS = """
-import sys, redis
-client = redis.Redis.from_url(sys.argv[1])
-keys = client.keys(sys.argv[2] + "*")
-if keys:
-    client.delete(*keys)
-"""
-
-
-def default_python():
-    """The newest shared project virtualenv (built by `make test`) with gunicorn."""
-    venvs = sorted(
-        (
-            venv
-            for venv in (TEMPLATE / "build").glob("project-venv-*")
-            if any(venv.glob("lib/python*/site-packages/gunicorn"))
-            and any(venv.glob("lib/python*/site-packages/celery"))
-        ),
-        key=lambda venv: venv.stat().st_mtime,
-    )
-    if not venvs:
-        sys.exit("no shared project virtualenv in build/: run `make test` first")
-    return str(venvs[-1] / "bin" / "python")
-
 
 class Site:
     """The rendered project, its environment, and the honcho running it."""
@@ -114,35 +83,24 @@ class Site:
         ]
         self.honcho = None
 
-    def run(self, *args, env=None):
-        result = subprocess.run(
-            [self.python, *map(str, args)],
-            cwd=self.path,
-            env={**self.env, **(env or {})},
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode:
-            sys.exit(f"{args[:3]} failed:\n{result.stdout}\n{result.stderr}")
-        return result.stdout
+    def run(self, *args):
+        return harness.run([self.python, *args], self.path, self.env).stdout
 
     def start(self, workers, log):
         self.log = log
         env = {**self.env, "WEB_CONCURRENCY": str(workers)}
-        with open(log, "wb") as out:
-            self.honcho = subprocess.Popen(
-                [self.python, "-m", "honcho", "start", *self.names],
-                cwd=self.path, env=env, stdin=subprocess.DEVNULL,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+        command = [self.python, "-m", "honcho", "start", *self.names]
+        self.honcho = harness.start(command, log, self.path, env)
         ready = {"Booting worker": workers}
         if "worker" in self.names:
             ready["ready."] = 1
-        deadline = time.monotonic() + WAIT
-        while not all(log.read_text().count(k) >= n for k, n in ready.items()):
-            if self.honcho.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"the stack did not start:\n{log.read_text()}")
-            time.sleep(0.2)
+        harness.wait_for(
+            lambda: all(log.read_text().count(k) >= n for k, n in ready.items()),
+            "the stack did not start",
+            [self.honcho],
+            timeout=WAIT,
+            step=0.2,
+        )
         time.sleep(2)  # the web workers load the app
 
     def cpu_seconds(self):
@@ -170,12 +128,8 @@ class Site:
         return used
 
     def stop(self):
-        os.kill(self.honcho.pid, signal.SIGTERM)
-        try:
-            self.honcho.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.honcho.pid, signal.SIGKILL)
-            self.honcho.wait()
+        """SIGTERM to honcho, which passes it on to each process's group."""
+        harness.stop(self.honcho, timeout=60)
 
     def counts(self):
         return json.loads(self.run("-c", COUNTS))
@@ -306,33 +260,30 @@ def main():
     parser.add_argument("--python", default=None)
     parser.add_argument("--plot", type=Path, default=PLOT)
     args = parser.parse_args()
-    python = args.python or default_python()
-    server = urlsplit(os.environ.get("DATABASE_URL", DEFAULT_POSTGRES))
-    database_url = urlunsplit(server._replace(path=f"/bench_production_{uuid.uuid4().hex[:8]}"))  # fmt: skip
-    broker_url = os.environ.get("CELERY_BROKER_URL", DEFAULT_REDIS)
+    python = args.python or harness.project_python()
+    database_url = harness.database_url(f"bench_production_{uuid.uuid4().hex[:8]}")
+    broker_url = harness.broker_url()
     prefix = f"bench-{uuid.uuid4().hex[:8]}:"
 
-    with tempfile.TemporaryDirectory(prefix="production-") as tmp, MailSink() as mail:
+    with (
+        tempfile.TemporaryDirectory(prefix="production-") as tmp,
+        MailSink() as mail,
+        contextlib.ExitStack() as cleanup,
+    ):
         tmp = Path(tmp)
-        path = Path(
-            cookiecutter(
-                str(TEMPLATE),
-                no_input=True,
-                output_dir=str(tmp),
-                extra_context={"database": "postgresql", "background": args.background},
-            )
+        config = harness.cookiecutter_config(tmp / "cookiecutter")
+        path = harness.render(
+            tmp, config, database="postgresql", background=args.background
         )
-        port = free_port()
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("DJANGO_", "CELERY_", "DATABASE_URL", "PYTHON"))
-        }
+        port = harness.free_port()
+        env = harness.clean_environ()
         env |= {
             "PATH": f"{Path(python).parent}{os.pathsep}{env.get('PATH', '')}",
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            # Production settings require it: the links in the emails.
+            "DJANGO_SITE_URL": "https://shop.example.com",
             "DATABASE_URL": database_url,
             "DJANGO_EMAIL_OPTIONS": json.dumps(
                 {"host": "127.0.0.1", "port": mail.port}
@@ -346,23 +297,20 @@ def main():
         }
         site = Site(path, python, env)
         site.port = port
-        site.run(POSTGRES_ADMIN, "create", database_url)
+        cleanup.enter_context(harness.fresh_database(python, database_url))
+        if args.background == "celery":
+            cleanup.callback(harness.redis_keys, python, broker_url, prefix, "delete")
         results = []
-        try:
-            site.run("manage.py", "collectstatic", "--no-input")
-            site.run("-m", "honcho", "start", "release")
-            for workers in args.workers:
-                result = measure(site, mail, workers, args, tmp)
-                # How slow the machine is now: one password hash, wall time.
-                result["hash_seconds"] = float(site.run("-c", HASH_TIME))
-                # The ceiling: every core doing nothing but the web's signups.
-                result["cpu_ceiling"] = os.cpu_count() * 1000 / result["web_cpu_ms"]
-                results.append(result)
-                print(json.dumps(result), flush=True)
-        finally:
-            if args.background == "celery":
-                site.run("-c", DELETE_KEYS, broker_url, prefix)
-            site.run(POSTGRES_ADMIN, "drop", database_url)
+        site.run("manage.py", "collectstatic", "--no-input")
+        site.run("-m", "honcho", "start", "release")
+        for workers in args.workers:
+            result = measure(site, mail, workers, args, tmp)
+            # How slow the machine is now: one password hash, wall time.
+            result["hash_seconds"] = float(site.run("-c", HASH_TIME))
+            # The ceiling: every core doing nothing but the web's signups.
+            result["cpu_ceiling"] = os.cpu_count() * 1000 / result["web_cpu_ms"]
+            results.append(result)
+            print(json.dumps(result), flush=True)
 
     report(results, args)
     plot(results, args)

@@ -23,17 +23,15 @@ build/).
 """
 
 import argparse
+import contextlib
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-from cookiecutter.main import cookiecutter
-from offload import POSTGRES_ADMIN, TEMPLATE, Project, default_python
-
-sys.path.insert(0, str(TEMPLATE / "tests"))
-from conftest import DEFAULT_DATABASE_URL, clean_environ, with_database_name  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from offload import Project  # noqa: E402
+from support import harness  # noqa: E402
 
 # Runs in the rendered project: prints the seconds of each round, by variant.
 READ = """
@@ -98,36 +96,31 @@ def main():
     parser.add_argument(
         "--database", choices=["sqlite", "postgresql"], default="sqlite"
     )
-    parser.add_argument("--python", default=default_python())
-    parser.add_argument("--template", default=str(TEMPLATE))
+    parser.add_argument("--python", help="default: the shared project virtualenv")
+    parser.add_argument("--template", default=str(harness.TEMPLATE))
     args = parser.parse_args()
+    python = args.python or harness.project_python()
 
-    with tempfile.TemporaryDirectory(prefix="read-users-") as tmp:
-        answers = {"database": args.database}
-        path = Path(
-            cookiecutter(
-                args.template, no_input=True, output_dir=tmp, extra_context=answers
-            )
-        )
-        env = clean_environ() | {
+    with (
+        tempfile.TemporaryDirectory(prefix="read-users-") as tmp,
+        contextlib.ExitStack() as cleanup,
+    ):
+        config = harness.cookiecutter_config(Path(tmp) / "cookiecutter")
+        path = harness.render(tmp, config, args.template, database=args.database)
+        env = harness.clean_environ() | {
             "DJANGO_SETTINGS_MODULE": "config.settings.local",
             "DJANGO_DEBUG": "False",  # DEBUG keeps every query in memory
             "DJANGO_SIGNALS_SLOW_RECEIVER_GUARD": "False",  # off in production
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         if args.database == "postgresql":
-            server = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-            env["DATABASE_URL"] = with_database_name(server, "bench_read_users")
-        project = Project(path, args.python, env)
-        if args.database == "postgresql":
-            project.run(POSTGRES_ADMIN, "drop", env["DATABASE_URL"])  # afresh
-            project.run(POSTGRES_ADMIN, "create", env["DATABASE_URL"])
-        try:
-            project.run("manage.py", "migrate", "--no-input")
-            seconds = json.loads(project.run("-c", READ, args.users, args.rounds))
-        finally:
-            if args.database == "postgresql":
-                project.run(POSTGRES_ADMIN, "drop", env["DATABASE_URL"])
+            url = harness.database_url("bench_read_users")
+            env["DATABASE_URL"] = cleanup.enter_context(
+                harness.fresh_database(python, url)
+            )
+        project = Project(path, python, env)
+        project.run("manage.py", "migrate", "--no-input")
+        seconds = json.loads(project.run("-c", READ, args.users, args.rounds))
 
     medians = {name: sorted(times)[len(times) // 2] for name, times in seconds.items()}
     ratio = medians["connected"] / medians["disconnected"]

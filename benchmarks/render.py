@@ -3,11 +3,12 @@
 1. Render ratio. `cookiecutter --no-input` (a new process each time, as a user
    runs it) of the default project against a one-file template, by the same
    cookiecutter, alternating, over N rounds: the median of the per-round
-   ratios. Two more variants in the same rounds say where the difference
-   goes: the one-file template with this template's cookiecutter.json and
-   Jinja extensions (the context), then with its hooks too. So
-   "context" - "one file" is the questions and extension imports, "hooks" -
-   "context" the two hook processes, and "default project" - "hooks" the files.
+   ratios. More variants in the same rounds say where the difference goes:
+   the one-file template with this template's cookiecutter.json and Jinja
+   extensions (the context), and this template without its hooks. So
+   "context" - "one file" is the questions and extension imports, "without
+   hooks" - "context" the files, and "default project" - "without hooks" the
+   two hook processes (the post-gen hook removing what the answers leave out).
 
 2. Time to first page. From `cookiecutter --no-input` to `/healthz/`
    answering on a fresh SQLite project, split into render, install (the
@@ -32,42 +33,52 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-TEMPLATE = Path(__file__).resolve().parent.parent
-HOOKS_ANSWERS = ["background=celery"]  # the post-gen hook then removes no file
-
-
-def clean_env():
-    """This environment without what would leak into a new project."""
-    leaking = ("PYTHON", "DJANGO_", "VIRTUAL_ENV", "DATABASE_URL", "CELERY_")
-    return {k: v for k, v in os.environ.items() if not k.startswith(leaking)}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support import harness  # noqa: E402
+from support.harness import TEMPLATE, clean_environ  # noqa: E402
 
 
 def base_python():
     return str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
 
 
-def one_file_template(root, with_ours=False, with_hooks=False):
-    """A template of one README; optionally with this template's settings and hooks."""
+def one_file_template(root, with_ours=False):
+    """A template of one README; optionally with this template's settings."""
     root.mkdir(parents=True)
     project = root / "{{cookiecutter.project_slug}}"
     project.mkdir()
     (project / "README.md").write_text("# {{ cookiecutter.project_slug }}\n")
     if with_ours:
         shutil.copy(TEMPLATE / "cookiecutter.json", root)
-        shutil.copy(TEMPLATE / "local_extensions.py", root)
+        # The modules of its Jinja extensions that this template holds.
+        settings = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+        for extension in settings["_extensions"]:
+            module = TEMPLATE / f"{extension.split('.')[0]}.py"
+            if module.exists():
+                shutil.copy(module, root)
     else:
         (root / "cookiecutter.json").write_text(json.dumps({"project_slug": "floor"}))
-    if with_hooks:
-        shutil.copytree(TEMPLATE / "hooks", root / "hooks")
+    return root
+
+
+def template_copy(root, leave_out=()):
+    """A copy of this template, without the repository's own folders and `leave_out`."""
+    skipped = {".venv", "build", ".git", "tests", "benchmarks", *leave_out}
+    shutil.copytree(
+        TEMPLATE,
+        root,
+        # Only the repository's own folders: the project has tests/ folders too.
+        ignore=lambda folder, names: (
+            skipped & set(names) if folder == str(TEMPLATE) else ()
+        ),
+    )
     return root
 
 
@@ -82,15 +93,7 @@ def jinja_free_copied(root):
     What the files cost is mostly Jinja compiling each one; this variant says
     how much of it a list of such files would save.
     """
-    skipped = {".venv", "build", ".git", "tests", "benchmarks"}
-    shutil.copytree(
-        TEMPLATE,
-        root,
-        # Only the repository's own folders: the project has tests/ folders too.
-        ignore=lambda folder, names: (
-            skipped & set(names) if folder == str(TEMPLATE) else ()
-        ),
-    )
+    template_copy(root)
     project = root / "{{cookiecutter.project_slug}}"
     plain = sorted(
         path.relative_to(project).as_posix()
@@ -120,24 +123,9 @@ def render_seconds(template, output_dir, config, answers=()):
         ],
         check=True,
         capture_output=True,
-        env=clean_env(),
+        env=clean_environ(),
     )
     return time.perf_counter() - start
-
-
-def write_config(work):
-    """A cookiecutter user config that keeps replay files out of $HOME."""
-    config = work / "config.yaml"
-    # JSON is YAML, the format cookiecutter reads.
-    config.write_text(
-        json.dumps(
-            {
-                "cookiecutters_dir": str(work / "cookiecutters"),
-                "replay_dir": str(work / "replay"),
-            }
-        )
-    )
-    return config
 
 
 def render_ratio(work, config, rounds):
@@ -147,9 +135,9 @@ def render_ratio(work, config, rounds):
             one_file_template(work / "context", with_ours=True),
             (),
         ),
-        "+ hooks": (
-            one_file_template(work / "hooks", with_ours=True, with_hooks=True),
-            HOOKS_ANSWERS,
+        "default project without hooks": (
+            template_copy(work / "no-hooks", leave_out={"hooks"}),
+            (),
         ),
         "default project": (TEMPLATE, ()),
         "default project, Jinja-free files copied unrendered": (
@@ -185,37 +173,22 @@ def render_ratio(work, config, rounds):
     return ratio
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def first_response_seconds(project, python, env):
     """From starting runserver to /healthz/ answering "ok"."""
-    port = free_port()
+    port = harness.free_port()
     start = time.perf_counter()
-    server = subprocess.Popen(
+    server = harness.start(
         [python, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=project,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        project / "runserver.log",
+        project,
+        env,
     )
     try:
-        deadline = start + 60
-        while time.perf_counter() < deadline:
-            try:
-                url = f"http://127.0.0.1:{port}/healthz/"
-                with urllib.request.urlopen(url, timeout=1) as response:
-                    if response.status == 200 and response.read().strip() == b"ok":
-                        return time.perf_counter() - start
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError("/healthz/ did not answer within 60 s")
+        url = f"http://127.0.0.1:{port}/healthz/"
+        harness.wait_for_http(url, [server], "no answer", body=b"ok", step=0.02)
+        return time.perf_counter() - start
     finally:
-        server.terminate()
-        server.wait()
+        harness.stop(server)
 
 
 def timed(args, cwd, env):
@@ -248,7 +221,7 @@ def install(project, installer, python, env):
 
 
 def first_page(work, installer, python, config):
-    env = clean_env()
+    env = clean_environ()
     out = work / f"page-{installer}-{time.monotonic_ns()}"
     phases = {}
     phases["render"] = render_seconds(
@@ -317,7 +290,7 @@ def main():
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
     with tempfile.TemporaryDirectory(prefix="render-bench-") as work:
         work = Path(work)
-        config = write_config(work)
+        config = harness.cookiecutter_config(work)
         if args.rounds:
             render_ratio(work, config, args.rounds)
         if args.pages:

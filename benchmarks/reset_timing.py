@@ -29,22 +29,19 @@ would be far above 1. Needs a Python with the project's dependencies
 """
 
 import argparse
-import http.client
 import json
-import os
 import re
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from cookiecutter.main import cookiecutter
-from offload import SUPPORT, TEMPLATE, default_python, milliseconds
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from offload import milliseconds  # noqa: E402
+from support import harness  # noqa: E402
 
 KNOWN, UNKNOWN = "known@example.com", "unknown@example.com"
 # Before each request, so that each starts on an idle server whatever came before.
@@ -56,38 +53,6 @@ django.setup()
 from django.contrib.auth import get_user_model
 get_user_model().objects.create_user("known", "known@example.com", "pw-unused-1234")
 """
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def request(port, method, path, body=None, headers=None):
-    """One request on its own connection, read to its end: (response, body)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response, response.read()
-    finally:
-        connection.close()
-
-
-def wait_for_server(port, server, log):
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"runserver exited:\n{log.read_text()}")
-        try:
-            response, body = request(port, "GET", "/healthz/")
-            if response.status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    sys.exit(f"runserver did not answer:\n{log.read_text()}")
 
 
 def emails(mail):
@@ -112,31 +77,23 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=50, help="per address")
     parser.add_argument("--delay", type=float, default=0.2, help="seconds per email")
-    parser.add_argument("--python", default=default_python())
+    parser.add_argument("--python", help="default: the shared project virtualenv")
     parser.add_argument(
         "--template",
-        default=str(TEMPLATE),
+        default=str(harness.TEMPLATE),
         help="the template to render, e.g. a `git worktree` of an older commit",
     )
     args = parser.parse_args()
+    python = args.python or harness.project_python()
 
     with tempfile.TemporaryDirectory(prefix="reset-timing-") as tmp:
         tmp = Path(tmp)
-        project = Path(
-            cookiecutter(
-                args.template,
-                no_input=True,
-                output_dir=str(tmp),
-                extra_context={"background": "none", "database": "sqlite"},
-            )
+        config = harness.cookiecutter_config(tmp / "cookiecutter")
+        project = harness.render(
+            tmp, config, args.template, background="none", database="sqlite"
         )
         mail = tmp / "mail"
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("DJANGO_", "DATABASE_URL", "NOTIFICATIONS_"))
-        }
-        env |= {
+        env = harness.clean_environ() | {
             "DJANGO_SETTINGS_MODULE": "config.settings.local",
             "DJANGO_DEBUG": "False",
             # Its warnings are for development; production runs without it.
@@ -146,38 +103,33 @@ def main():
                 {"file_path": str(mail), "delay": args.delay}
             ),
             "NOTIFICATIONS_RESET_COOLDOWN": "0",
-            "PYTHONPATH": str(SUPPORT),
+            "PYTHONPATH": str(harness.SUPPORT),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-
-        def manage(*command):
-            subprocess.run(
-                [args.python, *command], cwd=project, env=env, check=True,
-                capture_output=True,
-            )  # fmt: skip
-
-        manage("manage.py", "migrate", "--no-input")
-        manage("-c", CREATE_USER)
-        port = free_port()
-        log = tmp / "runserver.log"
-        with open(log, "wb") as out:
-            server = subprocess.Popen(
-                [args.python, "manage.py", "runserver", f"127.0.0.1:{port}",
-                 "--noreload", "--skip-checks"],
-                cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+        harness.run([python, "manage.py", "migrate", "--no-input"], project, env)
+        harness.run([python, "-c", CREATE_USER], project, env)
+        port = harness.free_port()
+        server = harness.start(
+            [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload",
+             "--skip-checks"],
+            tmp / "runserver.log", project, env,
+        )  # fmt: skip
         try:
-            wait_for_server(port, server, log)
-            results = measure(port, mail, project / "db.sqlite3", log, args.requests)
+            harness.wait_for_http(
+                f"http://127.0.0.1:{port}/healthz/",
+                [server],
+                "runserver did not answer",
+            )
+            url = f"http://127.0.0.1:{port}/accounts/password_reset/"
+            results = measure(url, mail, project / "db.sqlite3", server, args.requests)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            harness.stop(server, timeout=30)
     report(results, args)
 
 
-def measure(port, mail, database, log, count):
+def measure(url, mail, database, server, count):
     """Alternate known and unknown addresses; time each POST, and each known email."""
-    page, html = request(port, "GET", "/accounts/password_reset/")
+    page, html = harness.http_request(url)
     cookie = page.headers["Set-Cookie"].split(";", 1)[0]
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
     headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
@@ -188,26 +140,26 @@ def measure(port, mail, database, log, count):
         sent_before, sent_at = emails(mail), reset_sent_at(database)
         time.sleep(PAUSE)
         start = time.perf_counter()
-        response, _ = request(port, "POST", "/accounts/password_reset/", body, headers)
+        response, _ = harness.http_request(url, "POST", body, headers)
         answered = time.perf_counter() - start
         if response.status != 302:
             sys.exit(f"the reset page answered {response.status}")
         results[email].append(answered)
         if email == UNKNOWN:
             return
+
         # Let the delivery finish before the next request: the email, then
         # the UPDATE of sent_at.
-        deadline = time.monotonic() + 60
-        while emails(mail) == sent_before:
-            wait(deadline, log)
-        results["email"].append(time.perf_counter() - start)
-        while reset_sent_at(database) in (None, sent_at):
-            wait(deadline, log)
+        def written():
+            return emails(mail) != sent_before
 
-    def wait(deadline, log):
-        if time.monotonic() > deadline:
-            sys.exit(f"the reset email never came:\n{log.read_text()}")
-        time.sleep(0.002)
+        def updated():
+            return reset_sent_at(database) not in (None, sent_at)
+
+        never = "the reset email never came"
+        harness.wait_for(written, never, [server], step=0.002)
+        results["email"].append(time.perf_counter() - start)
+        harness.wait_for(updated, never, [server], step=0.002)
 
     for _ in range(5):  # warm up: imports, templates, the database file
         post(UNKNOWN)

@@ -9,25 +9,36 @@ root, where its pytest config (`pythonpath = ["."]`) and `manage.py` find it.
 """
 
 import hashlib
-import json
 import os
 import re
-import shlex
 import shutil
 import socket
-import subprocess
 import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
-from cookiecutter.main import cookiecutter
 from filelock import FileLock
 
-TEMPLATE = Path(__file__).resolve().parent.parent
-BUILD = TEMPLATE / "build"
+# The harness the benchmarks share (tests/support/harness.py); the tests
+# import these names from here too.
+from support import harness
+from support.harness import (
+    BUILD,
+    DEFAULT_BROKER_URL,
+    DEFAULT_DATABASE_URL,
+    TEMPLATE,
+    clean_environ,
+    create_database,
+    drop_database,
+    run,
+    with_database_name,
+)
+
+# Its assertions report what differs, as a test's own do.
+pytest.register_assert_rewrite("support.worker_site")
 
 DATABASES = ("sqlite", "postgresql")
 BACKGROUNDS = ("none", "django-tasks", "celery")
@@ -41,10 +52,6 @@ SUPERSETS = [
 ]
 
 IN_CI = os.environ.get("CI") == "true"
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
-
-COMMAND_TIMEOUT = 600
 
 
 def combination_id(database, background):
@@ -72,36 +79,6 @@ def literal(value):
     """
     assert "endraw" not in value
     return "{% raw %}" + value + "{% endraw %}"
-
-
-def run(args, cwd, env=None, timeout=COMMAND_TIMEOUT, check=True):
-    """Run a command; on failure, fail the test showing the command, stdout and stderr."""
-    __tracebackhide__ = True
-    args = [str(arg) for arg in args]
-    try:
-        process = subprocess.run(
-            args,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired as error:
-        raise AssertionError(
-            f"`{shlex.join(args)}` timed out after {timeout}s in {cwd}\n"
-            f"--- stdout ---\n{error.stdout}\n--- stderr ---\n{error.stderr}"
-        ) from None
-    # An AssertionError (not pytest.fail) keeps hypothesis' falsifying example
-    # in the report.
-    if check and process.returncode != 0:
-        raise AssertionError(
-            f"`{shlex.join(args)}` exited {process.returncode} in {cwd}\n"
-            f"--- stdout ---\n{process.stdout}\n--- stderr ---\n{process.stderr}"
-        )
-    return process
 
 
 def mypy_cache(name):
@@ -144,11 +121,6 @@ def redis_url():
     return reachable_url("CELERY_BROKER_URL", DEFAULT_BROKER_URL, "Redis")
 
 
-def with_database_name(url, name):
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
 def requirements_of(pyproject):
     """Requirement strings of a project: dependencies, extras and the dev group."""
     data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
@@ -176,14 +148,6 @@ def create_venv(path):
         [python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], cwd=path.parent
     )
     return python
-
-
-def clean_environ():
-    """This process's environment without what would leak into a rendered project."""
-    leaking = ("PYTEST_", "PYTHON", "DJANGO_", "VIRTUAL_ENV", "DATABASE_URL", "CELERY_")
-    return {
-        key: value for key, value in os.environ.items() if not key.startswith(leaking)
-    }
 
 
 def venv_environ(venv):
@@ -235,7 +199,7 @@ class Project:
                 f"tpl_{checkout}_{worker}_{self.path.name}_{self.background}",
             )[:63]  # PostgreSQL's limit on a name
             env["DATABASE_URL"] = with_database_name(postgres_url(), name)
-            if ensure_postgres_database(self.python, env["DATABASE_URL"]):
+            if create_database(self.python, env["DATABASE_URL"]):
                 self.created_databases.append((self.python, env["DATABASE_URL"]))
         if self.background == "celery":
             env["CELERY_BROKER_URL"] = redis_url()
@@ -243,36 +207,10 @@ class Project:
         return self
 
 
-POSTGRES_ADMIN = Path(__file__).parent / "support" / "postgres_admin.py"
-
-
-def ensure_postgres_database(python, url):
-    """Create the database of `url` unless it exists; True if it was created.
-
-    Runs psycopg from the project venv: the template's own venv has none.
-    """
-    return "created" in run([python, POSTGRES_ADMIN, "create", url], BUILD).stdout
-
-
-def drop_postgres_database(python, url):
-    subprocess.run([python, POSTGRES_ADMIN, "drop", url], capture_output=True)
-
-
 @pytest.fixture(scope="session")
 def cookiecutter_config(tmp_path_factory):
     """A cookiecutter user config that keeps replay files out of $HOME."""
-    home = tmp_path_factory.mktemp("cookiecutter-home")
-    config = home / "config.yaml"
-    # JSON is YAML, the format cookiecutter reads.
-    config.write_text(
-        json.dumps(
-            {
-                "cookiecutters_dir": str(home / "cookiecutters"),
-                "replay_dir": str(home / "replay"),
-            }
-        )
-    )
-    return config
+    return harness.cookiecutter_config(tmp_path_factory.mktemp("cookiecutter-home"))
 
 
 @pytest.fixture(scope="session")
@@ -281,15 +219,8 @@ def render(cookiecutter_config):
 
     def render(output_dir, overwrite=False, **extra_context):
         """`overwrite`: render again over a project already there (cookiecutter -f)."""
-        return Path(
-            cookiecutter(
-                str(TEMPLATE),
-                no_input=True,
-                output_dir=str(output_dir),
-                overwrite_if_exists=overwrite,
-                extra_context=extra_context,
-                config_file=str(cookiecutter_config),
-            )
+        return harness.render(
+            output_dir, cookiecutter_config, overwrite=overwrite, **extra_context
         )
 
     return render
@@ -353,10 +284,10 @@ def created_databases():
     created = []
     yield created
     for python, url in created:
-        drop_postgres_database(python, url)
+        drop_database(python, url, check=False)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_project(project_venv, created_databases):
     """Wrap a rendered project path into a `Project` run with the shared venv."""
 

@@ -15,56 +15,25 @@ from hypothesis import strategies as st
 
 from answer_filters import one_line
 
+# One row a case: its id, then project_name, author_name, description, and
+# any other answer (the slug derived from a name of CJK and emoji only would
+# be empty). A table, one case a line, unwrapped.
+# fmt: off
+CASES = [
+    ("quotes-backslashes-unicode", 'Bob\'s "Shop" \\ ünïcödé 店 🚀', 'Zoë "Z" O\'Brien \\', "Sells \"things\" & 'stuff' from C:\\shop\\ — ünïcödé 店 🚀", {}),
+    ("jinja-syntax", "{{ x }} {% raw %} Shop", "{% if x %}{{ cookiecutter.email }}{% endif %}", "{{ cookiecutter.project_name }} {% endfor %} {# no #}", {}),
+    ("html", "<script>alert(1)</script> Shop", "</title><b>Bob</b>", "<script>alert('x')</script> & <!-- comment -->", {}),
+    ("cjk-emoji", "店铺 🚀", "山田 太郎", "日本語の説明 🚀✨", {"project_slug": "cjk_shop"}),
+    ("triple-quotes-markdown-escapes", "\"\"\"Shop'''", "Ends with a backslash \\", "# *Not* a [heading](x) `code` | pipe | _under_ \\n \\x00 %s {0}", {}),
+    ("pasted-whitespace-and-tabs", " \tPasted\tShop\t ", "\tZoë\tO'Brien  ", "  Tabs\tinside, spaces around. \t", {}),
+]
+# fmt: on
 HOSTILE_ANSWERS = [
     pytest.param(
-        {
-            "project_name": 'Bob\'s "Shop" \\ ünïcödé 店 🚀',
-            "author_name": 'Zoë "Z" O\'Brien \\',
-            "description": "Sells \"things\" & 'stuff' from C:\\shop\\ — ünïcödé 店 🚀",
-        },
-        id="quotes-backslashes-unicode",
-    ),
-    pytest.param(
-        {
-            "project_name": "{{ x }} {% raw %} Shop",
-            "author_name": "{% if x %}{{ cookiecutter.email }}{% endif %}",
-            "description": "{{ cookiecutter.project_name }} {% endfor %} {# no #}",
-        },
-        id="jinja-syntax",
-    ),
-    pytest.param(
-        {
-            "project_name": "<script>alert(1)</script> Shop",
-            "author_name": "</title><b>Bob</b>",
-            "description": "<script>alert('x')</script> & <!-- comment -->",
-        },
-        id="html",
-    ),
-    pytest.param(
-        {
-            "project_name": "店铺 🚀",
-            "project_slug": "cjk_shop",
-            "author_name": "山田 太郎",
-            "description": "日本語の説明 🚀✨",
-        },
-        id="cjk-emoji",
-    ),
-    pytest.param(
-        {
-            "project_name": "\"\"\"Shop'''",
-            "author_name": "Ends with a backslash \\",
-            "description": "# *Not* a [heading](x) `code` | pipe | _under_ \\n \\x00 %s {0}",
-        },
-        id="triple-quotes-markdown-escapes",
-    ),
-    pytest.param(
-        {
-            "project_name": " \tPasted\tShop\t ",
-            "author_name": "\tZoë\tO'Brien  ",
-            "description": "  Tabs\tinside, spaces around. \t",
-        },
-        id="pasted-whitespace-and-tabs",
-    ),
+        {"project_name": name, "author_name": author, "description": text, **more},
+        id=case,
+    )
+    for case, name, author, text, more in CASES
 ]
 
 FULL_SUITE = {"quotes-backslashes-unicode", "html"}

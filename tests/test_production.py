@@ -16,7 +16,6 @@ At the end every user has one welcome email and a sent notification, and
 every line the processes logged is one JSON object.
 """
 
-import contextlib
 import http.client
 import json
 import os
@@ -31,10 +30,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from conftest import BACKGROUNDS, Project, run, venv_environ
-from support.mail_sink import MailSink, free_port
+from conftest import BACKGROUNDS
+from support import harness
+from support.mail_sink import MailSink
 
-WAIT = 60  # seconds: the bound on every wait below
+WAIT = harness.WAIT  # seconds: the bound on every wait below
 # The claim a delivery holds on its row: short, so that a killed send is
 # taken over within the test.
 CLAIM_TIMEOUT = 15
@@ -63,14 +63,6 @@ print(json.dumps({
                       "attempts": n.attempts, "error": n.last_error}
     for n in Notification.objects.select_related("user")
 }))
-"""
-
-REDIS_DELETE = """
-import sys, redis
-client = redis.Redis.from_url(sys.argv[1])
-keys = client.keys(sys.argv[2] + "*")
-if keys:
-    client.delete(*keys)
 """
 
 # A line of honcho's output: "12:00:00 web.1    | the process's line".
@@ -153,45 +145,34 @@ class Stack:
         self.logs = []
 
     def release(self):
-        return run(
-            [self.project.python, "-m", "honcho", "start", "release"],
-            self.project.path,
-            env=self.env,
-        )
+        return self.py("-m", "honcho", "start", "release")
 
     def start(self):
         """Start every process but release; return once gunicorn answers."""
         log = self.tmp_path / f"honcho-{len(self.logs)}.log"
         self.logs.append(log)
-        with open(log, "wb") as out:
-            self.honcho = subprocess.Popen(
-                [self.project.python, "-m", "honcho", "start", *self.names],
-                cwd=self.project.path,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + WAIT
-        while True:
-            with contextlib.suppress(OSError):
-                response, _ = Browser(self.port).request("GET", "/healthz/")
-                if response.status == 200:
-                    break
-            if self.honcho.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the stack did not start:\n{self.log()}", pytrace=False)
-            time.sleep(0.2)
+        self.honcho = harness.start(
+            [self.project.python, "-m", "honcho", "start", *self.names],
+            log,
+            self.project.path,
+            self.env,
+        )
+        harness.wait_for_http(
+            f"http://127.0.0.1:{self.port}/healthz/",
+            [self.honcho],
+            "the stack did not start",
+            # Behind the TLS proxy: production settings redirect plain HTTP.
+            headers={"X-Forwarded-Proto": "https"},
+            step=0.2,
+        )
         if "worker" in self.names:
             ready = WORKER_READY[self.project.background]
-            self.wait_in_log(ready, "the worker did not start")
-
-    def wait_in_log(self, pattern, failure):
-        deadline = time.monotonic() + WAIT
-        while not re.search(pattern, self.logs[-1].read_text(errors="replace")):
-            if time.monotonic() > deadline:
-                pytest.fail(f"{failure}:\n{self.log()}", pytrace=False)
-            time.sleep(0.2)
+            harness.wait_for(
+                lambda: re.search(ready, harness.output(self.honcho)),
+                "the worker did not start",
+                [self.honcho],
+                step=0.2,
+            )
 
     def stop(self, name=None):
         """SIGTERM to honcho, which passes it to every process group, or to the
@@ -223,8 +204,7 @@ class Stack:
     def kill(self):
         """Clean-up only: the process group this stack started, whatever is left."""
         if self.honcho is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.honcho.pid, signal.SIGKILL)
+            harness.signal_group(self.honcho, signal.SIGKILL)
             self.honcho.wait()
 
     def log(self):
@@ -271,7 +251,7 @@ def in_thread(function, *args):
 
 
 @pytest.fixture(params=BACKGROUNDS)
-def stack(request, render, project_venv, created_databases, tmp_path):
+def stack(request, render, make_project, tmp_path):
     """A PostgreSQL project for one background choice, built and released."""
     background = request.param
     path = render(
@@ -280,15 +260,8 @@ def stack(request, render, project_venv, created_databases, tmp_path):
         database="postgresql",
         background=background,
     )
-    project = Project(
-        path,
-        project_venv,
-        "postgresql",
-        background,
-        env=venv_environ(project_venv),
-        created_databases=created_databases,
-    ).with_services()
-    port = free_port()
+    project = make_project(path, "postgresql", background).with_services()
+    port = harness.free_port()
     with MailSink() as mail:
         env = {
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -336,8 +309,8 @@ def stack(request, render, project_venv, created_databases, tmp_path):
         finally:
             stack.kill()
             if background == "celery":
-                run([project.python, "-c", REDIS_DELETE, project.env["CELERY_BROKER_URL"],
-                     prefix], tmp_path)  # fmt: skip
+                broker = project.env["CELERY_BROKER_URL"]
+                harness.redis_keys(project.python, broker, prefix, "delete")
 
 
 def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(stack):

@@ -8,45 +8,22 @@ through the ORM in separate processes, or through the signup page of a real
 No mocks.
 
 Each test starts on a flushed database, starts only processes it stops
-itself, by process group. The scripts and helpers that do not depend on the
-runner come from test_celery_worker.py.
+itself, by process group. The site and the scripts that do not depend on
+the runner are tests/support/worker_site.py's.
 """
 
-import contextlib
-import email
 import http.cookiejar
 import json
-import os
 import re
-import signal
-import subprocess
 import threading
-import time
 import urllib.parse
 import urllib.request
-import uuid
 from collections import Counter
 
-import pytest
-from conftest import Project, venv_environ
-from test_celery_worker import (
-    FILE_EMAIL,
-    LOCAL,
-    MESSAGE_END,
-    ROWS_WHEN,
-    SETUP,
-    SIGN_UP,
-    SIGN_UP_AND_ROLL_BACK,
-    SLOW_EMAIL,
-    SUPPORT,
-    WAIT,
-    exactly_once,
-    free_port,
-)
+from support.harness import free_port
+from support.worker_site import SETUP, SIGN_UP, TasksSite, exactly_once, fixtures, marks
 
-# One xdist worker runs these tests one after the other: they share a
-# project (its SQLite file) and the machine's two cores.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tasks-worker")]
+pytestmark = marks("tasks-worker")
 
 # Queues `count` more deliveries of a user's welcome, as a retry or a
 # duplicate would.
@@ -65,24 +42,6 @@ for _ in range(int(sys.argv[2])):
     deliver.enqueue(notification.pk)
 """
 )
-
-# Prints [[status, return value], ...] of the delivery tasks in the task
-# table, once none is READY or RUNNING (or after `timeout` seconds).
-DELIVERIES = (
-    SETUP
-    + """
-from django.apps import apps
-DBTaskResult = apps.get_model("django_tasks_database", "DBTaskResult")
-tasks = DBTaskResult.objects.filter(task_path__endswith=".deliver_notification")
-deadline = time.monotonic() + float(sys.argv[1])
-while tasks.filter(status__in=["READY", "RUNNING"]).exists():
-    if time.monotonic() > deadline:
-        break
-    time.sleep(0.1)
-print(json.dumps(sorted(tasks.values_list("status", "return_value"))))
-"""
-)
-
 
 # A signup whose task was never queued: the row is committed, the task is
 # not, as a web process killed between commit and enqueue, or an enqueue
@@ -116,162 +75,8 @@ with connection.cursor() as cursor:
 """
 
 
-class Site:
-    """A rendered project with its own mail directory and processes."""
-
-    def __init__(self, project, tmp_path):
-        self.project = project
-        self.tmp_path = tmp_path
-        self.mail = tmp_path / "mail"
-        self.processes = []
-        self.env = {
-            **LOCAL,
-            "DJANGO_DEBUG": "False",
-            "DJANGO_EMAIL_BACKEND": FILE_EMAIL,
-            "DJANGO_EMAIL_OPTIONS": json.dumps({"file_path": str(self.mail)}),
-            "PYTHONPATH": str(SUPPORT),
-            # runserver prints that it is ready through a buffered stdout.
-            "PYTHONUNBUFFERED": "1",
-            # A sweep every second (what it queues waits for the default grace).
-            "NOTIFICATIONS_SWEEP_INTERVAL": "1",
-        }
-
-    def slow_email(self, delay):
-        self.env["DJANGO_EMAIL_BACKEND"] = SLOW_EMAIL
-        self.env["DJANGO_EMAIL_OPTIONS"] = json.dumps(
-            {"file_path": str(self.mail), "delay": delay}
-        )
-
-    def python(self, code, *args, **kwargs):
-        """Run a script in the project, with this site's settings."""
-        return self.project.py("-c", code, *args, env=self.env, **kwargs)
-
-    def start(self, name, *args, ready):
-        """Start a process in its own process group; wait for `ready` in its log."""
-        log = self.tmp_path / f"{name}-{len(self.processes)}.log"
-        with open(log, "wb") as out:
-            process = subprocess.Popen(
-                [str(arg) for arg in args],
-                cwd=self.project.path,
-                env={**self.project.env, **self.env},
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        process.log = log
-        self.processes.append(process)
-        deadline = time.monotonic() + WAIT
-        while ready not in log.read_text(errors="replace"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"{name} did not start:\n{log.read_text()}", pytrace=False)
-            time.sleep(0.1)
-        return process
-
-    def worker(self):
-        """The Procfile's worker line (schedule_sweep, then db_worker), in a shell."""
-        [line] = [
-            line.removeprefix("worker:").strip()
-            for line in (self.project.path / "Procfile").read_text().splitlines()
-            if line.startswith("worker:")
-        ]
-        assert line.endswith("python manage.py db_worker"), line
-        options = (
-            "--no-reload --no-startup-delay --interval=0.2 "
-            f"--worker-id=test-{uuid.uuid4().hex[:8]}"
-        )
-        # `python` is the project's: its virtualenv comes first on PATH.
-        return self.start(
-            "db_worker", "sh", "-c", f"{line} {options}", ready="Starting worker"
-        )
-
-    def server(self, port):
-        return self.start(
-            "runserver",
-            self.project.python, "manage.py", "runserver", "--noreload",
-            f"127.0.0.1:{port}",
-            ready="Quit the server with",
-        )  # fmt: skip
-
-    def kill(self, process, sig=signal.SIGKILL):
-        """Signal the whole process group of a process this site started."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-
-    def stop(self, process):
-        """Stop a process: SIGTERM (db_worker ends its task first), then SIGKILL."""
-        self.kill(process, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.kill(process)
-            process.wait()
-
-    def close(self):
-        for process in reversed(self.processes):
-            self.stop(process)
-
-    def sign_up(self, prefix, count=1):
-        return self.python(SIGN_UP, prefix, count)
-
-    def rows(self, prefix, condition="now", timeout=WAIT):
-        """{username: [sent, attempts]} once `condition` holds, or after `timeout`."""
-        return json.loads(self.python(ROWS_WHEN, prefix, condition, timeout).stdout)
-
-    def sending(self):
-        """Wait until a slow send has started (its backend marks the start)."""
-        deadline = time.monotonic() + WAIT
-        while not any(self.mail.glob("sending-*")):
-            if time.monotonic() > deadline:
-                pytest.fail(f"no send started:\n{self.logs()}", pytrace=False)
-            time.sleep(0.02)
-
-    def deliveries(self, timeout=WAIT):
-        """[[status, return value], ...] of the delivery tasks, once all have run."""
-        return json.loads(self.python(DELIVERIES, timeout).stdout)
-
-    def emails(self):
-        """How many emails each recipient got, read from the mail directory."""
-        recipients = Counter()
-        for path in sorted(self.mail.glob("*.log")):
-            for raw in path.read_bytes().split(MESSAGE_END):
-                if raw.strip():
-                    recipients[email.message_from_bytes(raw)["To"]] += 1
-        return recipients
-
-    def logs(self):
-        return "\n".join(p.log.read_text(errors="replace") for p in self.processes)
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def project(request, render, project_venv, created_databases, tmp_path_factory):
-    """A background=django-tasks project, migrated, for each database."""
-    database = request.param
-    path = render(
-        tmp_path_factory.mktemp(f"tasks-{database}"),
-        project_slug="worker_check",
-        database=database,
-        background="django-tasks",
-    )
-    project = Project(
-        path,
-        project_venv,
-        database,
-        "django-tasks",
-        env=venv_environ(project_venv),
-        created_databases=created_databases,
-    ).with_services()
-    project.py("manage.py", "migrate", "--no-input", env=LOCAL)
-    return project
-
-
-@pytest.fixture
-def site(project, tmp_path):
-    """The project on an empty database (the task table too)."""
-    project.py("manage.py", "flush", "--no-input", env=LOCAL)
-    site = Site(project, tmp_path)
-    yield site
-    site.close()
+# A project for each database, migrated; a site on its emptied database.
+project, site = fixtures(TasksSite)
 
 
 def test_a_worker_welcomes_fifty_new_users(site):
@@ -279,14 +84,12 @@ def test_a_worker_welcomes_fifty_new_users(site):
 
     site.sign_up("fifty", 50)
 
-    rows = site.rows("fifty", "all sent")
-    assert rows == {f"fifty{n}": [True, 1] for n in range(50)}, site.logs()
-    assert site.emails() == exactly_once("fifty", 50)
+    site.assert_welcomed_once("fifty", 50)
     assert site.deliveries() == [["SUCCESSFUL", "sent"]] * 50
 
 
 def test_a_rolled_back_signup_queues_nothing(site):
-    site.python(SIGN_UP_AND_ROLL_BACK, "rolled_back")
+    site.sign_up_and_roll_back("rolled_back")
 
     assert site.rows("rolled_back") == {}
     assert site.deliveries() == []
@@ -294,8 +97,7 @@ def test_a_rolled_back_signup_queues_nothing(site):
     site.sign_up("committed")
     assert site.deliveries(timeout=0) == [["READY", None]]
     site.worker()
-    assert site.rows("committed", "all sent") == {"committed0": [True, 1]}
-    assert site.emails() == exactly_once("committed", 1)
+    site.assert_welcomed_once("committed", 1)
 
 
 def test_a_worker_killed_mid_send_is_restarted_and_each_user_gets_one_email(site):

@@ -6,13 +6,13 @@ answer like a slow or a failing one, for the next recipient only.
 """
 
 import asyncio
-import socket
 import threading
 import time
 from collections import Counter
 from email import message_from_bytes
 
 from aiosmtpd.controller import Controller
+from support.harness import free_port, poll
 
 
 class Recorder:
@@ -47,12 +47,6 @@ class Recorder:
         return "250 Message accepted for delivery"
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class MailSink:
     """Start with `with MailSink() as sink:`; `sink.port` is where it listens."""
 
@@ -81,12 +75,7 @@ class MailSink:
 
     def wait_for(self, condition, timeout, step=0.1):
         """Wait until condition(self) is true; return whether it became true."""
-        deadline = time.monotonic() + timeout
-        while not condition(self):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(step)
-        return True
+        return poll(lambda: condition(self), timeout, step)
 
     def slow_next(self, recipient, seconds):
         with self.recorder.lock:
