@@ -69,7 +69,9 @@ for enabled, paths in OPTION_PATHS:
 LOCKS = Path("locks")
 locked = LOCKS / f"{ANSWERS['database']}-{BACKGROUND}"
 shutil.copytree(locked / "requirements", "requirements", dirs_exist_ok=True)
-header, *packages = (locked / "uv.lock").read_text().split("\n[[package]]\n")
+header, *packages = (
+    (locked / "uv.lock").read_text(encoding="utf-8").split("\n[[package]]\n")
+)
 name = re.sub(r"_+", "-", SLUG)
 version = re.sub(r"\d+", lambda digits: str(int(digits[0])), ANSWERS["version"])
 packages = [
@@ -83,7 +85,9 @@ packages = [
     for package in packages
 ]
 packages.sort(key=lambda package: package.split('"', 2)[1])  # name = "..."
-Path("uv.lock").write_text("\n[[package]]\n".join([header, *packages]))
+Path("uv.lock").write_text(
+    "\n[[package]]\n".join([header, *packages]), encoding="utf-8"
+)
 shutil.rmtree(LOCKS)
 
 # A project rendered again over itself (cookiecutter -f) keeps its secret.
