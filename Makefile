@@ -10,30 +10,38 @@ PYTEST_ARGS ?=
 
 VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
-# Written once the test dependency group is installed; pyproject.toml newer
-# than it means the dependencies changed and are installed again.
+# Written once the test dependency group is installed, at the versions of
+# uv.lock (requirements/test.txt, exported by scripts/lock); that file newer
+# than the stamp means the dependencies changed and are installed again.
 VENV_STAMP := $(VENV)/.installed
 
 DEMO_DIR := build/demo
 DEMO_PROJECT := $(DEMO_DIR)/acme_shop
 DEMO_VENV := $(DEMO_DIR)/.venv
 
-.PHONY: demo test lint clean screenshot
+.PHONY: demo test lint lock clean screenshot
 
 $(VENV_PYTHON):
 	@python=$$(PYTHON="$(PYTHON)" sh scripts/find-python) || exit 1; \
 	echo "Creating $(VENV) with $$python"; \
 	"$$python" -m venv $(VENV)
 
-$(VENV_STAMP): pyproject.toml | $(VENV_PYTHON)
+$(VENV_STAMP): requirements/test.txt | $(VENV_PYTHON)
 	$(VENV_PYTHON) -m pip install --quiet --upgrade pip
-	$(VENV_PYTHON) -m pip install --quiet --group test
+	$(VENV_PYTHON) -m pip install --quiet --require-hashes -r requirements/test.txt
 	@touch $@
 
 test: $(VENV_STAMP)
 	@# Under CI the browser tests must run: install Debian's Chromium first.
 	@if [ "$${CI:-}" = true ]; then sh scripts/install-chromium; fi
 	$(VENV_PYTHON) -m pytest -n auto --dist loadgroup $(PYTEST_ARGS) tests
+
+# Resolves again the generated project's locks (every combination) and this
+# repository's own, keeping what the pyprojects still allow; needs PyPI.
+# `make lock LOCK_ARGS=--upgrade` takes the newest versions.
+LOCK_ARGS ?=
+lock: $(VENV_STAMP)
+	$(VENV_PYTHON) scripts/lock $(LOCK_ARGS)
 
 lint: $(VENV_STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pre-commit run --all-files
@@ -58,11 +66,13 @@ export DEMO_USER_SCRIPT
 demo: $(VENV_STAMP)
 	$(VENV)/bin/cookiecutter --no-input -f -o $(DEMO_DIR) .
 	@test -x $(DEMO_VENV)/bin/python || $(VENV_PYTHON) -m venv $(DEMO_VENV)
-	@# Install again only when the rendered pyproject.toml differs from the installed one.
-	@cd $(DEMO_PROJECT) && if ! cmp -s pyproject.toml ../.venv/.installed-pyproject.toml; then \
+	@# The project's locked versions, as its README's pip setup installs them;
+	@# again only when they differ from the installed ones.
+	@cd $(DEMO_PROJECT) && if ! cmp -s requirements/dev.txt ../.venv/.installed-requirements.txt; then \
 		../.venv/bin/python -m pip install --quiet --upgrade pip && \
-		../.venv/bin/python -m pip install --quiet --group dev -e . && \
-		cp pyproject.toml ../.venv/.installed-pyproject.toml; \
+		../.venv/bin/python -m pip install --quiet --require-hashes -r requirements/dev.txt && \
+		../.venv/bin/python -m pip install --quiet --no-deps -e . && \
+		cp requirements/dev.txt ../.venv/.installed-requirements.txt; \
 	fi
 	cd $(DEMO_PROJECT) && ../.venv/bin/python manage.py migrate
 	@# Links in emails (printed on the console) point to this server.

@@ -12,12 +12,17 @@
 
 2. Time to first page. From `cookiecutter --no-input` to `/healthz/`
    answering on a fresh SQLite project, split into render, install (the
-   README's commands: a venv in `.venv`, pip upgraded, `pip install --group
-   dev -e .`; or `uv sync`), migrate, and first response (runserver started
-   until /healthz/ answers "ok"). The package cache is warmed first by one
-   untimed install (`--no-warm-up` skips it).
+   README's commands, which install the locked versions: a venv in `.venv`,
+   pip upgraded, `pip install --require-hashes -r requirements/dev.txt` and
+   `pip install --no-deps -e .`; or `uv sync --locked`), migrate, and first
+   response (runserver started until /healthz/ answers "ok"). The package
+   cache is warmed first by one untimed install (`--no-warm-up` skips it).
+
+3. Time to first page from the lock: the uv path of 2., median total of
+   `--locked-runs` runs (3) after one untimed run; it stays under 10 s here.
 
     .venv/bin/python benchmarks/render.py [--rounds 15] [--pages 1] [--installer pip uv]
+        [--locked-runs 3]
 
 `--python` picks the interpreter of the new projects (3.12+; default: the one
 running this script, outside its virtualenv). Output goes to stdout as
@@ -206,11 +211,12 @@ def install(project, installer, python, env):
         quiet([python, "-m", "venv", ".venv"], project, env)
         pip = [venv_python, "-m", "pip", "install", "--quiet"]
         quiet([*pip, "--upgrade", "pip"], project, env)
-        quiet([*pip, "--group", "dev", "-e", "."], project, env)
+        quiet([*pip, "--require-hashes", "-r", "requirements/dev.txt"], project, env)
+        quiet([*pip, "--no-deps", "-e", "."], project, env)
     else:
         uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
         uv_env = {**env, "UV_PYTHON_DOWNLOADS": "never"}
-        quiet([uv, "sync", "--quiet", "--python", python], project, uv_env)
+        quiet([uv, "sync", "--locked", "--quiet", "--python", python], project, uv_env)
     return venv_python
 
 
@@ -246,6 +252,19 @@ def time_to_first_page(work, config, installers, pages, python, warm_up):
     print()
 
 
+def time_to_first_page_from_the_lock(work, config, python, runs):
+    """The uv path from the lock (render, `uv sync --locked`, migrate, first
+    response): the median total of `runs`, after one untimed run that warms
+    uv's cache."""
+    first_page(work, "uv", python, config)
+    totals = sorted(
+        sum(first_page(work, "uv", python, config).values()) for _ in range(runs)
+    )
+    print("### Time to first page from the lock (`uv sync --locked`), warm cache\n")
+    print(f"Median of {runs}: {statistics.median(totals):.1f} s", end=" ")
+    print(f"(runs: {', '.join(f'{total:.1f} s' for total in totals)})\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -261,6 +280,12 @@ def main():
         "--python", default=base_python(), help="the projects' Python (3.12+)"
     )
     parser.add_argument("--no-warm-up", dest="warm_up", action="store_false")
+    parser.add_argument(
+        "--locked-runs",
+        type=int,
+        default=3,
+        help="first pages on the uv path from the lock, for their median (0 skips)",
+    )
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
     with tempfile.TemporaryDirectory(prefix="render-bench-") as work:
@@ -271,6 +296,10 @@ def main():
         if args.pages:
             time_to_first_page(
                 work, config, args.installer, args.pages, args.python, args.warm_up
+            )
+        if args.locked_runs:
+            time_to_first_page_from_the_lock(
+                work, config, args.python, args.locked_runs
             )
 
 

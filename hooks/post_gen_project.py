@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -59,6 +60,36 @@ for enabled, paths in OPTION_PATHS:
         if enabled and VARIANT in path.name:
             path.rename(path.with_name(path.name.replace(VARIANT, "")))
 
+# The locked versions (uv.lock, and requirements/ exported from it for pip)
+# of this combination, which the template's scripts/lock resolved for a
+# project with the default answers. Only the project's own entry in uv.lock
+# differs: its name and version become this project's, normalised as uv
+# writes them, and the entry moves to its place among the packages, which uv
+# keeps sorted by name. Then `uv lock --check` finds nothing to change.
+LOCKS = Path("locks")
+locked = LOCKS / f"{ANSWERS['database']}-{BACKGROUND}"
+shutil.copytree(locked / "requirements", "requirements", dirs_exist_ok=True)
+header, *packages = (
+    (locked / "uv.lock").read_text(encoding="utf-8").split("\n[[package]]\n")
+)
+name = re.sub(r"_+", "-", SLUG)
+version = re.sub(r"\d+", lambda digits: str(int(digits[0])), ANSWERS["version"])
+packages = [
+    re.sub(
+        r'\Aname = ".*"\nversion = ".*"\n',
+        f'name = "{name}"\nversion = "{version}"\n',
+        package,
+    )
+    if '\nsource = { editable = "." }\n' in package
+    else package
+    for package in packages
+]
+packages.sort(key=lambda package: package.split('"', 2)[1])  # name = "..."
+Path("uv.lock").write_text(
+    "\n[[package]]\n".join([header, *packages]), encoding="utf-8"
+)
+shutil.rmtree(LOCKS)
+
 # A project rendered again over itself (cookiecutter -f) keeps its secret.
 # `cruft update` renders into empty directories and leaves .env out of its
 # diff ([tool.cruft] skip in pyproject.toml), so an update never touches it.
@@ -79,12 +110,14 @@ Project created in {Path.cwd()}
 Next steps:
     cd {Path.cwd().name}
     python3 -m venv .venv && . .venv/bin/activate
-    python -m pip install --upgrade pip    # --group needs pip >= 25.1
-    pip install --group dev -e .
+    pip install --upgrade pip
+    pip install --require-hashes -r requirements/dev.txt    # uv.lock's versions
+    pip install --no-deps -e .
     python manage.py migrate
     python manage.py createsuperuser
     python manage.py runserver
     pytest
+(or with uv: uv sync --locked, then uv run in front of each python command)
 """)
 if BACKGROUND == "celery":
     print("""Side effects run on Celery workers: with Redis on localhost:6379, also run

@@ -53,6 +53,10 @@ def problem(field, value):
     if field == "project_slug":
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", value):
             return "must be a Python identifier: lowercase letters, digits, _"
+        # It is the distribution's name too (pyproject.toml, uv.lock), which
+        # starts and ends with a letter or digit.
+        if value.startswith("_") or value.endswith("_"):
+            return "must start with a letter and end with a letter or digit"
         if len(value) > 40:
             return "must be at most 40 characters"
         if keyword.iskeyword(value):

@@ -31,6 +31,7 @@ from conftest import (
 )
 
 WORKFLOW = Path(".github") / "workflows" / "ci.yml"
+DEPENDABOT = Path(".github") / "dependabot.yml"
 # Steps that prepare a fresh CI machine; the harness has done their work.
 SETUP_STEPS = {
     "Install Chromium and ChromeDriver",
@@ -96,6 +97,26 @@ def test_workflow_is_valid_for_github_actions(baked):
     )
 
 
+def test_dependabot_config_is_valid_and_covers_the_lock_and_the_actions(baked):
+    path = baked.project_path / DEPENDABOT
+    run(
+        [
+            Path(sys.executable).parent / "check-jsonschema",
+            "--builtin-schema",
+            "vendor.dependabot",
+            DEPENDABOT,
+        ],
+        cwd=baked.project_path,
+    )
+    updates = yaml.safe_load(path.read_text(encoding="utf-8"))["updates"]
+    assert {
+        (update["package-ecosystem"], update["directory"]) for update in updates
+    } == {
+        ("uv", "/"),
+        ("github-actions", "/"),
+    }
+
+
 def test_workflow_has_the_services_and_pythons_of_the_combination(baked, combination):
     job = load_job(baked.project_path)
     services = expected_services(*combination)
@@ -117,7 +138,7 @@ def test_workflow_steps_pass_in_the_rendered_project(project, combination):
     # the project's dependencies with its dev group.
     assert "apt-get install" in named["Install Chromium and ChromeDriver"]
     assert "chromium chromium-driver" in named["Install Chromium and ChromeDriver"]
-    assert "--group dev -e ." in named["Install the project and its dev tools"]
+    assert "uv sync --locked" in named["Install the project and its dev tools"]
     runnable = [
         step for step in steps if "run" in step and step.get("name") not in SETUP_STEPS
     ]
@@ -133,7 +154,6 @@ def test_workflow_steps_pass_in_the_rendered_project(project, combination):
     env = {key: str(value) for key, value in job["env"].items()}
     for _, name in expected_services(*combination):
         env[name] = project.env[name]  # this machine's service, not the container's
-    env.pop("PIP_CACHE_DIR", None)  # nothing is installed here
     env.update(mypy_cache(combination_id(*combination)))
 
     for step in runnable:

@@ -16,6 +16,8 @@ from conftest import TEMPLATE, literal, run
 REFUSED_ANSWERS = [
     ("project_slug", "1shop"),  # not an identifier
     ("project_slug", "my-shop"),  # not an identifier
+    ("project_slug", "_shop"),  # not a distribution name (pyproject.toml, uv.lock)
+    ("project_slug", "shop_"),
     ("project_slug", "class"),  # keyword
     ("project_slug", "django"),  # shadows a module the project imports
     ("project_slug", "test"),

@@ -9,18 +9,26 @@ interpreter running this suite (the README asks for 3.12+, which `python3`
 may not be), and the commands that wait for a person (`createsuperuser`,
 `runserver`) are left out.
 
+Then the project's `.venv` must hold exactly the versions of its uv.lock,
+whichever the tool: the uv path installs from the lock, the pip path from
+requirements/dev.txt, exported from it.
+
 Each (tool, database, background) is its own xdist group so they spread over
 the workers; pip's and uv's caches are the user's, warm after the first run.
 """
 
+import json
 import os
 import re
 import shlex
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 from conftest import COMBINATIONS, clean_environ, combination_id, run
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 # Commands that wait for a person or serve until stopped.
 INTERACTIVE = ("manage.py createsuperuser", "manage.py runserver")
@@ -86,6 +94,41 @@ def readme_commands(readme, tool):
     return script
 
 
+# What a virtualenv holds: {name: version} of every distribution.
+INSTALLED = (
+    "import importlib.metadata as metadata, json; "
+    "print(json.dumps({d.metadata['Name']: d.version for d in metadata.distributions()}))"
+)
+
+
+def locked_for_this_machine(root, requirements="dev.txt"):
+    """{name: version} of requirements/<requirements> (uv.lock's install) whose markers hold here."""
+    text = (root / "requirements" / requirements).read_text(encoding="utf-8")
+    locked = {}
+    for line in text.splitlines():
+        if line and not line.startswith((" ", "#")):
+            requirement = Requirement(line.removesuffix("\\").strip())
+            if requirement.marker is None or requirement.marker.evaluate():
+                (specifier,) = requirement.specifier
+                locked[canonicalize_name(requirement.name)] = specifier.version
+    return locked
+
+
+def assert_installs_the_locked_versions(root, requirements="dev.txt"):
+    """The project's .venv holds exactly uv.lock's packages at uv.lock's versions.
+
+    With the dev group (requirements/dev.txt) or without (production.txt).
+    pip itself is no package of the project's (only the pip setup has it).
+    """
+    output = run([root / ".venv" / "bin" / "python", "-c", INSTALLED], root).stdout
+    installed = {canonicalize_name(name): v for name, v in json.loads(output).items()}
+    installed.pop("pip", None)
+    lock = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))
+    (project,) = [p for p in lock["package"] if p["source"] == {"editable": "."}]
+    assert installed.pop(project["name"]) == project["version"]
+    assert installed == locked_for_this_machine(root, requirements)
+
+
 @pytest.fixture
 def uv_on_path(tmp_path):
     """A directory holding only uv (from this suite's virtualenv), for PATH."""
@@ -139,3 +182,4 @@ def test_readme_setup_passes_the_project_tests(
     )
 
     assert (root / ".venv" / "bin" / "python").exists()
+    assert_installs_the_locked_versions(root)

@@ -27,7 +27,7 @@ def client_ip(request: HttpRequest) -> str:
     proxies = settings.TRUSTED_PROXIES
     address = request.META.get("REMOTE_ADDR", "")
     if proxies:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = request.headers.get("X-Forwarded-For", "")
         entries = [entry.strip() for entry in forwarded.split(",")] if forwarded else []
         # Too short: the request did not come through the proxies as configured.
         address = entries[-proxies] if len(entries) >= proxies else ""
