@@ -247,7 +247,9 @@ if TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured(
         f"DJANGO_TRUSTED_PROXIES must be 0 or more, not {TRUSTED_PROXIES}."
     )
-AXES_CLIENT_IP_CALLABLE = f"{APPS_DIR.name}.web.client_ip.client_ip"
+# An address it cannot tell counts as one shared stand-in, never as none
+# (users/lockout.py).
+AXES_CLIENT_IP_CALLABLE = f"{APPS_DIR.name}.users.lockout.lockout_address"
 # A login that succeeds forgets that pair's failures: the next typo does not lock.
 AXES_RESET_ON_SUCCESS = True
 # The audit trail records logins already; no second table of them.

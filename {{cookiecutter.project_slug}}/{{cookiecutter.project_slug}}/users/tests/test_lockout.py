@@ -242,3 +242,14 @@ def test_trusted_proxies_come_from_the_environment_and_must_not_be_negative():
     refused = run("-1")
     assert refused.returncode != 0
     assert "DJANGO_TRUSTED_PROXIES must be 0 or more" in refused.stderr
+
+
+def test_failures_without_a_client_address_lock_out_all_the_same(client, staff):
+    """No address (a unix socket, no trusted proxy): one shared stand-in, not NULL."""
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, "/accounts/login/", staff.username, f"guess-{n}", address="")
+
+    right = attempt(client, "/accounts/login/", staff.username, PASSWORD, address="")
+
+    assert right.status_code == 429
+    assert AccessAttempt.objects.get().ip_address == "0.0.0.0"

@@ -1,0 +1,184 @@
+"""Attacks on a running project, over HTTP: each test is one finding of issue 22.
+
+One PostgreSQL project, migrated once, served by gunicorn with production
+settings on a unix socket, as behind nginx. Two servers, started once each
+and shared by the tests: one with DJANGO_TRUSTED_PROXIES left at 0 (the
+default, so every client's address is unknown), one with 1 (the client is
+the last X-Forwarded-For entry). Each test uses usernames of its own, so
+the lockout counts of one never reach another.
+"""
+
+import http.client
+import re
+import socket
+import uuid
+from urllib.parse import urlencode
+
+import pytest
+from support import harness
+
+pytestmark = pytest.mark.slow
+
+HOST = "shop.example.com"
+PASSWORD = "correct horse battery staple"
+
+# Users with PASSWORD: `create_users.py prefix count` makes prefix0..prefixN-1.
+CREATE_USERS = """
+import sys, django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+prefix, count = sys.argv[1], int(sys.argv[2])
+password = make_password(sys.argv[3])
+get_user_model().objects.bulk_create(
+    get_user_model()(username=f"{prefix}{n}", email=f"{prefix}{n}@example.com",
+                     password=password)
+    for n in range(count)
+)
+"""
+
+
+class UnixConnection(http.client.HTTPConnection):
+    """An HTTP connection over a unix socket: the Host header still names the site."""
+
+    def __init__(self, path, timeout=harness.WAIT):
+        super().__init__(HOST, timeout=timeout)
+        self.path = str(path)
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+class Client:
+    """A browser behind the TLS proxy, talking to gunicorn's unix socket.
+
+    `forwarded`: the X-Forwarded-For header the proxy would send, if any.
+    """
+
+    def __init__(self, socket_path, forwarded=None):
+        self.socket_path = socket_path
+        self.forwarded = forwarded
+        self.cookies = {}
+
+    def request(self, method, path, form=None):
+        headers = {"X-Forwarded-Proto": "https"}
+        if self.forwarded is not None:
+            headers["X-Forwarded-For"] = self.forwarded
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Origin"] = f"https://{HOST}"
+        connection = UnixConnection(self.socket_path)
+        try:
+            connection.request(method, path, body, headers)
+            response = connection.getresponse()
+            text = response.read().decode(errors="replace")
+        finally:
+            connection.close()
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            self.cookies[name] = rest.split(";")[0]
+        return response, text
+
+    def post_form(self, path, fields):
+        """GET the form's page for its CSRF token, then POST the fields."""
+        response, page = self.request("GET", path)
+        assert response.status == 200, page
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+        return self.request("POST", path, {"csrfmiddlewaretoken": token, **fields})
+
+    def log_in(self, username, password):
+        """Status of the login POST: 302 logged in, 200 refused, 429 locked out."""
+        self.cookies.pop("sessionid", None)
+        response, _ = self.post_form(
+            "/accounts/login/", {"username": username, "password": password}
+        )
+        return response.status
+
+
+@pytest.fixture(scope="module")
+def project(render, make_project, tmp_path_factory):
+    """A PostgreSQL project, migrated, with production settings."""
+    path = render(
+        tmp_path_factory.mktemp("security"),
+        project_slug="attacked",
+        database="postgresql",
+        background="none",
+    )
+    project = make_project(path, "postgresql", "none").with_services()
+    project.env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
+            "DJANGO_ALLOWED_HOSTS": HOST,
+            "DJANGO_SITE_URL": f"https://{HOST}",
+            "DJANGO_EMAIL_OPTIONS": '{"host": "127.0.0.1", "port": 9}',
+        }
+    )
+    # The pages need the static files' manifest.
+    project.py("manage.py", "collectstatic", "--no-input")
+    project.py("manage.py", "migrate", "--no-input")
+    project.py("manage.py", "flush", "--no-input")
+    return project
+
+
+@pytest.fixture(scope="module")
+def serve(project, tmp_path_factory):
+    """serve(proxies): the socket of gunicorn run with that DJANGO_TRUSTED_PROXIES."""
+    servers = {}
+
+    def serve(proxies):
+        if proxies not in servers:
+            directory = tmp_path_factory.mktemp(f"gunicorn-{proxies}")
+            socket_path = directory / "gunicorn.sock"
+            env = {
+                **project.env,
+                "DJANGO_TRUSTED_PROXIES": str(proxies),
+                "GUNICORN_CMD_ARGS": f"--bind unix:{socket_path} --workers 1",
+            }
+            process = harness.start(
+                [project.python, "-m", "gunicorn", "-c", "config/gunicorn.py"],
+                directory / "gunicorn.log",
+                project.path,
+                env,
+            )
+            servers[proxies] = (socket_path, process)
+            harness.wait_for(
+                lambda: healthy(socket_path), "gunicorn did not start", [process]
+            )
+        return servers[proxies]
+
+    yield serve
+    for _, process in servers.values():
+        harness.stop(process)
+
+
+def healthy(socket_path):
+    try:
+        response, _ = Client(socket_path).request("GET", "/healthz/")
+    except OSError:
+        return False
+    return response.status == 200
+
+
+def create_users(project, prefix, count=1):
+    project.py("-c", CREATE_USERS, prefix, str(count), PASSWORD)
+    return [f"{prefix}{n}" for n in range(count)]
+
+
+def test_failures_from_an_unknown_address_still_lock_out(project, serve):
+    """Finding 1: gunicorn on a unix socket, no trusted proxy: no client address."""
+    socket_path, _ = serve(0)
+    [victim] = create_users(project, "unknown-address-")
+    attacker = Client(socket_path)
+
+    statuses = [attacker.log_in(victim, f"guess-{n}") for n in range(20)]
+
+    assert statuses[:4] == [200] * 4
+    assert statuses[4:] == [429] * 16
+    assert attacker.log_in(victim, PASSWORD) == 429
