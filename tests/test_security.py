@@ -8,6 +8,7 @@ the last X-Forwarded-For entry). Each test uses usernames of its own, so
 the lockout counts of one never reach another.
 """
 
+import base64
 import http.client
 import re
 import socket
@@ -22,19 +23,23 @@ pytestmark = pytest.mark.slow
 HOST = "shop.example.com"
 PASSWORD = "correct horse battery staple"
 
-# Users with PASSWORD: `create_users.py prefix count` makes prefix0..prefixN-1.
+# Users with PASSWORD: `prefix count [confirmed]` makes prefix0..prefixN-1
+# (their addresses confirmed, or not), and prints their ids.
 CREATE_USERS = """
 import sys, django
 django.setup()
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 prefix, count = sys.argv[1], int(sys.argv[2])
 password = make_password(sys.argv[3])
-get_user_model().objects.bulk_create(
+confirmed = timezone.now() if sys.argv[4:] == ["confirmed"] else None
+users = get_user_model().objects.bulk_create(
     get_user_model()(username=f"{prefix}{n}", email=f"{prefix}{n}@example.com",
-                     password=password)
+                     password=password, email_confirmed_at=confirmed)
     for n in range(count)
 )
+print(" ".join(str(user.pk) for user in users))
 """
 
 
@@ -166,9 +171,18 @@ def healthy(socket_path):
     return response.status == 200
 
 
-def create_users(project, prefix, count=1):
-    project.py("-c", CREATE_USERS, prefix, str(count), PASSWORD)
+def create_users(project, prefix, count=1, *flags):
+    project.py("-c", CREATE_USERS, prefix, str(count), PASSWORD, *flags)
     return [f"{prefix}{n}" for n in range(count)]
+
+
+def create_user_id(project, prefix, *flags):
+    """The id of one new user."""
+    return int(project.py("-c", CREATE_USERS, prefix, "1", PASSWORD, *flags).stdout)
+
+
+def uid(pk):
+    return base64.urlsafe_b64encode(str(pk).encode()).decode().rstrip("=")
 
 
 def test_failures_from_an_unknown_address_still_lock_out(project, serve):
@@ -182,3 +196,21 @@ def test_failures_from_an_unknown_address_still_lock_out(project, serve):
     assert statuses[:4] == [200] * 4
     assert statuses[4:] == [429] * 16
     assert attacker.log_in(victim, PASSWORD) == 429
+
+
+def test_the_confirmation_page_does_not_tell_which_accounts_are_confirmed(
+    project, serve
+):
+    """Finding 3: any token, for each id in turn, told confirmed (200) from not (400)."""
+    socket_path, _ = serve(0)
+    unconfirmed = create_user_id(project, "unconfirmed-")
+    confirmed = create_user_id(project, "confirmed-", "confirmed")
+    prober = Client(socket_path)
+
+    answers = [
+        prober.request("GET", f"/accounts/confirm/{uid(pk)}/any-token/")
+        for pk in (unconfirmed, confirmed, confirmed + 1000)
+    ]
+
+    assert [response.status for response, _ in answers] == [400] * 3
+    assert len({page for _, page in answers}) == 1
