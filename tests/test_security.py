@@ -66,6 +66,7 @@ class Client:
         self.socket_path = socket_path
         self.forwarded = forwarded
         self.cookies = {}
+        self.login_token = None
 
     def request(self, method, path, form=None):
         headers = {"X-Forwarded-Proto": "https"}
@@ -98,11 +99,26 @@ class Client:
         return self.request("POST", path, {"csrfmiddlewaretoken": token, **fields})
 
     def log_in(self, username, password):
-        """Status of the login POST: 302 logged in, 200 refused, 429 locked out."""
+        """Status of the login POST: 302 logged in, 200 refused, 429 locked out.
+
+        The login page's CSRF token is fetched once, as an attacker would:
+        it stays valid until a login succeeds.
+        """
         self.cookies.pop("sessionid", None)
-        response, _ = self.post_form(
-            "/accounts/login/", {"username": username, "password": password}
+        if self.login_token is None:
+            response, page = self.request("GET", "/accounts/login/")
+            assert response.status == 200, page
+            self.login_token = re.search(
+                r'name="csrfmiddlewaretoken" value="([^"]+)"', page
+            )[1]
+        fields = {"username": username, "password": password}
+        response, _ = self.request(
+            "POST",
+            "/accounts/login/",
+            {"csrfmiddlewaretoken": self.login_token, **fields},
         )
+        if response.status == 302:  # a login rotates the token
+            self.login_token = None
         return response.status
 
 
@@ -214,3 +230,41 @@ def test_the_confirmation_page_does_not_tell_which_accounts_are_confirmed(
 
     assert [response.status for response, _ in answers] == [400] * 3
     assert len({page for _, page in answers}) == 1
+
+
+def test_the_lockout_counts_an_ipv6_64_and_across_usernames_and_addresses(
+    project, serve
+):
+    """Finding 4: the lockout counted exact addresses, and a username at one only.
+
+    Behind one proxy (DJANGO_TRUSTED_PROXIES=1), the client's address is the
+    X-Forwarded-For entry the proxy appended, here the attacker's choice.
+    """
+    socket_path, _ = serve(1)
+    target, sprayed, spread, *others = create_users(project, "counted-", 24)
+
+    def client(address):
+        return Client(socket_path, forwarded=address)
+
+    # 40 addresses of one /64, 8 failures each against one account...
+    ipv6 = [client(f"2001:db8:64:1::{n:x}") for n in range(40)]
+    assert {c.log_in(target, "guess") for c in ipv6[:4]} == {200}
+    statuses = [c.log_in(target, "guess") for c in ipv6[4:]]
+    # ...then the right password, from yet another address of the /64.
+    from_the_64 = client("2001:db8:64:1:ffff::1").log_in(target, PASSWORD)
+
+    # One password against 20 usernames from one address, then the right one.
+    spray = client("203.0.113.20")
+    sprayed_statuses = [spray.log_in(name, "Password1!") for name in others[:20]]
+    after_the_spray = spray.log_in(sprayed, PASSWORD)
+
+    # One username from 50 addresses, then its owner from another one.
+    for n in range(50):
+        client(f"198.51.100.{n}").log_in(spread, "guess")
+    owner = client("192.0.2.77").log_in(spread, PASSWORD)
+
+    assert set(statuses) == {429}
+    assert from_the_64 == 429
+    assert sprayed_statuses[:19] == [200] * 19
+    assert after_the_spray == 429
+    assert owner == 429

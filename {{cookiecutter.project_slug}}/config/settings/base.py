@@ -238,7 +238,13 @@ SIGNAL_TOOLS_AFTER_RESPONSE_RECEIVERS = [
 # login page and the admin alike (users.views.locked_out answers 429).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Also counted, each with its own limit (users/lockout.py): an address across
+# usernames, and a username across addresses (the owner is refused too, so
+# that limit takes many addresses to reach). Not django-axes' settings.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=50)
+AXES_HANDLER = f"{APPS_DIR.name}.users.lockout.LockoutHandler"
 # The address is the client's, not a proxy's (web/client_ip.py): behind
 # proxies, set DJANGO_TRUSTED_PROXIES to how many append to X-Forwarded-For.
 # 0, the default, uses REMOTE_ADDR and never reads the header.
@@ -247,8 +253,8 @@ if TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured(
         f"DJANGO_TRUSTED_PROXIES must be 0 or more, not {TRUSTED_PROXIES}."
     )
-# An address it cannot tell counts as one shared stand-in, never as none
-# (users/lockout.py).
+# An address it cannot tell counts as one shared stand-in, never as none, and
+# IPv6 addresses by /64 (users/lockout.py).
 AXES_CLIENT_IP_CALLABLE = f"{APPS_DIR.name}.users.lockout.lockout_address"
 # A login that succeeds forgets that pair's failures: the next typo does not lock.
 AXES_RESET_ON_SUCCESS = True

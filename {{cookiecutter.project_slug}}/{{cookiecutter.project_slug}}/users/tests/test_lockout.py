@@ -54,7 +54,13 @@ def let_the_cool_off_pass():
 def test_the_defaults_are_five_failures_and_fifteen_minutes():
     limit, cool_off = settings.AXES_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME
     assert (limit, cool_off) == (5, timedelta(minutes=15))
-    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+    assert settings.AXES_LOCKOUT_PARAMETERS == [
+        ["username", "ip_address"],
+        "ip_address",
+        "username",
+    ]
+    assert settings.AXES_ADDRESS_FAILURE_LIMIT == 20
+    assert settings.AXES_USERNAME_FAILURE_LIMIT == 50
 
 
 @pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
@@ -253,3 +259,67 @@ def test_failures_without_a_client_address_lock_out_all_the_same(client, staff):
 
     assert right.status_code == 429
     assert AccessAttempt.objects.get().ip_address == "0.0.0.0"
+
+
+def test_an_ipv6_client_is_counted_by_its_64(client, staff):
+    """Each address of a /64 would start a count of its own."""
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        attempt(
+            client, "/accounts/login/", staff.username, "guess", f"2001:db8:1:2::{n}"
+        )
+
+    right = attempt(
+        Client(), "/accounts/login/", staff.username, PASSWORD, "2001:db8:1:2:ff::1"
+    )
+    elsewhere = attempt(
+        Client(), "/accounts/login/", staff.username, PASSWORD, "2001:db8:1:3::1"
+    )
+
+    assert right.status_code == 429
+    assert elsewhere.status_code == 302
+    assert AccessAttempt.objects.get().ip_address == "2001:db8:1:2::"
+
+
+def test_one_address_trying_many_usernames_is_locked_out(client, settings):
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 3
+    for n in range(3):
+        attempt(client, "/accounts/login/", f"name-{n}", "password1")
+    ada = UserFactory(username="ada")
+
+    here = attempt(Client(), "/accounts/login/", ada.username, PASSWORD)
+    elsewhere = attempt(Client(), "/accounts/login/", ada.username, PASSWORD, OWNER)
+
+    assert here.status_code == 429
+    assert elsewhere.status_code == 302
+
+
+def test_one_username_tried_from_many_addresses_is_locked_out(client, staff, settings):
+    settings.AXES_USERNAME_FAILURE_LIMIT = 7
+    for n in range(7):
+        attempt(Client(), "/accounts/login/", staff.username, "guess", f"192.0.2.{n}")
+
+    # Everywhere, its owner included: the price of the limit.
+    owner = attempt(client, "/accounts/login/", staff.username, PASSWORD, OWNER)
+
+    assert owner.status_code == 429
+
+
+def test_a_login_that_succeeds_does_not_clear_the_addresses_other_failures(
+    client, staff, settings
+):
+    """The attacker's own account must not clear his count across usernames."""
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 3
+    own = UserFactory(username="mallory")
+    for n in range(2):
+        attempt(client, "/accounts/login/", f"name-{n}", "password1")
+    assert (
+        attempt(client, "/accounts/login/", own.username, PASSWORD).status_code == 302
+    )
+    client.logout()
+
+    attempt(client, "/accounts/login/", "name-3", "password1")
+
+    assert (
+        attempt(Client(), "/accounts/login/", staff.username, PASSWORD).status_code
+        == 429
+    )
