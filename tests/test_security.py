@@ -10,6 +10,7 @@ the lockout counts of one never reach another.
 
 import base64
 import http.client
+import json
 import re
 import socket
 import uuid
@@ -268,3 +269,25 @@ def test_the_lockout_counts_an_ipv6_64_and_across_usernames_and_addresses(
     assert sprayed_statuses[:19] == [200] * 19
     assert after_the_spray == 429
     assert owner == 429
+
+
+def test_a_proxy_with_the_count_left_at_0_is_reported(project, serve):
+    """Finding 6: behind a proxy with DJANGO_TRUSTED_PROXIES at 0 nothing said so."""
+    socket_path, process = serve(0)
+    behind_nginx = Client(socket_path, forwarded="203.0.113.5")
+
+    for _ in range(3):
+        response, _ = behind_nginx.request("GET", "/healthz/")
+        assert response.status == 200
+
+    warnings = [
+        line
+        for line in harness.output(process).splitlines()
+        if "DJANGO_TRUSTED_PROXIES" in line
+    ]
+    assert len(warnings) == 1, harness.output(process)
+    assert json.loads(warnings[0])["level"] == "WARNING"
+    deploy = project.py("manage.py", "check", "--deploy")
+    assert "set DJANGO_TRUSTED_PROXIES to the number of proxies" in (
+        deploy.stdout + deploy.stderr
+    )

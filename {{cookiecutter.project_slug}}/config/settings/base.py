@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Warns once if a proxy sends X-Forwarded-For and DJANGO_TRUSTED_PROXIES is 0.
+    "{{ cookiecutter.project_slug }}.web.middleware.UntrustedProxyWarningMiddleware",
     # Pages for a signed-in user are never stored by a browser or proxy.
     "{{ cookiecutter.project_slug }}.web.middleware.PrivatePagesMiddleware",
     # Last: turns a login refused by django-axes into the lockout page.
