@@ -13,7 +13,9 @@ import http.client
 import json
 import re
 import socket
+import struct
 import uuid
+import zlib
 from urllib.parse import urlencode
 
 import pytest
@@ -91,6 +93,37 @@ class Client:
             name, _, rest = cookie.partition("=")
             self.cookies[name] = rest.split(";")[0]
         return response, text
+
+    def upload(self, path, fields, name, data):
+        """POST a multipart form with one file, as a browser sends a file input."""
+        boundary = uuid.uuid4().hex
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
+            f"{value}\r\n".encode()
+            for key, value in fields.items()
+        ]
+        parts.append(
+            f"--{boundary}\r\nContent-Disposition: form-data; "
+            f'name="{name}"; filename="{name}.png"\r\n'
+            "Content-Type: image/png\r\n\r\n".encode()
+            + data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        headers = {
+            "X-Forwarded-Proto": "https",
+            "Origin": f"https://{HOST}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+        }
+        if self.forwarded is not None:
+            headers["X-Forwarded-For"] = self.forwarded
+        connection = UnixConnection(self.socket_path)
+        try:
+            connection.request("POST", path, b"".join(parts), headers)
+            response = connection.getresponse()
+            return response, response.read().decode(errors="replace")
+        finally:
+            connection.close()
 
     def post_form(self, path, fields):
         """GET the form's page for its CSRF token, then POST the fields."""
@@ -291,3 +324,52 @@ def test_a_proxy_with_the_count_left_at_0_is_reported(project, serve):
     assert "set DJANGO_TRUSTED_PROXIES to the number of proxies" in (
         deploy.stdout + deploy.stderr
     )
+
+
+def png(side):
+    """A black square PNG, one bit a pixel: a few KB, whatever its side."""
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\0" + bytes((side + 7) // 8)  # filter type 0, then the pixels
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * side, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_avatar_uploads_are_capped_in_pixels_and_in_number(project, serve):
+    """Finding 8: a 4096 by 4096 PNG of a few KB cost 690 ms and 260 MB to decode,
+    and nothing limited how often one was sent."""
+    socket_path, _ = serve(1)
+    uploader, *others = create_users(project, "uploader-", 4)
+    attacker = Client(socket_path, forwarded="203.0.113.88")
+
+    def upload(data):
+        response, page = attacker.request("GET", "/accounts/profile/")
+        assert response.status == 200, page
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+        response, page = attacker.upload(
+            "/accounts/profile/", {"csrfmiddlewaretoken": token}, "avatar", data
+        )
+        return response.status, page
+
+    assert attacker.log_in(uploader, PASSWORD) == 302
+    bomb_status, bomb_page = upload(png(4096))
+    # One user: 10 uploads an hour (one was the bomb).
+    by_user = [upload(png(8))[0] for _ in range(10)]
+    # One address: 30 an hour, whoever is logged in.
+    by_address = []
+    for name in others:
+        assert attacker.log_in(name, PASSWORD) == 302
+        by_address += [upload(png(8))[0] for _ in range(10)]
+
+    assert bomb_status == 200
+    assert "the largest allowed is 1024 pixels" in bomb_page
+    assert by_user == [302] * 9 + [429]
+    assert by_address == [302] * 20 + [429] * 10

@@ -270,6 +270,13 @@ AXES_USERNAME_CALLABLE = f"{APPS_DIR.name}.users.usernames.axes_username"
 # Quiet start-up (no version banner on every manage.py command).
 AXES_VERBOSE = False
 
+# Avatar uploads per user and per address (as the lockout counts it) within
+# the window (users.services.avatar_upload_allowed): decoding an image costs
+# far more than sending it.
+AVATAR_UPLOADS_PER_USER = env.int("AVATAR_UPLOADS_PER_USER", default=10)
+AVATAR_UPLOADS_PER_ADDRESS = env.int("AVATAR_UPLOADS_PER_ADDRESS", default=30)
+AVATAR_UPLOAD_WINDOW = timedelta(hours=1)
+
 # Content Security Policy (Django's middleware): the pages load scripts,
 # styles, images and fonts from this site only, and run no inline script.
 SECURE_CSP = {

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models, router, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from .avatars import avatar_upload_to
 from .validators import validate_avatar_extension, validate_avatar_size
@@ -113,3 +114,20 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.user.get_username()
+
+
+class AvatarUpload(models.Model):
+    """An avatar upload, kept for an hour to limit uploads per user and per address.
+
+    Decoding an image costs far more than sending it (services.avatar_upload_allowed).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # As the login lockout counts it (users/lockout.py): never empty, IPv6 by /64.
+    address = models.GenericIPAddressField()
+    uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"avatar upload by {self.user_id} from {self.address}"

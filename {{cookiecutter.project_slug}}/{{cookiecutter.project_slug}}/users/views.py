@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import services
 from .forms import ProfileForm, SignUpForm
+from .lockout import lockout_address
 from .models import Profile, User
 from .services import sign_up
 from .tokens import email_confirmation_token
@@ -67,6 +68,15 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show and edit the signed-in user's own profile: there is no id to change."""
     # Users made without signals (bulk_create, old rows) get their profile here.
     profile, _ = Profile.objects.get_or_create(user=request.user)
+    if (
+        request.method == "POST"
+        and request.FILES.get("avatar")
+        and not services.avatar_upload_allowed(request.user, lockout_address(request))
+    ):
+        # Refused before the image is decoded, which is what costs.
+        messages.error(request, "Too many avatar uploads: try again in an hour.")
+        context = {"profile": profile, "form": ProfileForm(instance=profile)}
+        return render(request, "users/profile.html", context, status=429)
     if request.method == "POST":
         form = ProfileForm(request.POST, request.FILES, instance=profile)
         if form.is_valid():
