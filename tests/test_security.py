@@ -16,6 +16,7 @@ import socket
 import struct
 import uuid
 import zlib
+from html.parser import HTMLParser
 from urllib.parse import urlencode
 
 import pytest
@@ -26,8 +27,9 @@ pytestmark = pytest.mark.slow
 HOST = "shop.example.com"
 PASSWORD = "correct horse battery staple"
 
-# Users with PASSWORD: `prefix count [confirmed]` makes prefix0..prefixN-1
-# (their addresses confirmed, or not), and prints their ids.
+# Users with PASSWORD: `prefix count [confirmed] [superuser]` makes
+# prefix0..prefixN-1 (their addresses confirmed, or not; superusers, or
+# not), and prints their ids.
 CREATE_USERS = """
 import sys, django
 django.setup()
@@ -36,10 +38,12 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 prefix, count = sys.argv[1], int(sys.argv[2])
 password = make_password(sys.argv[3])
-confirmed = timezone.now() if sys.argv[4:] == ["confirmed"] else None
+confirmed = timezone.now() if "confirmed" in sys.argv[4:] else None
+superuser = "superuser" in sys.argv[4:]
 users = get_user_model().objects.bulk_create(
     get_user_model()(username=f"{prefix}{n}", email=f"{prefix}{n}@example.com",
-                     password=password, email_confirmed_at=confirmed)
+                     password=password, email_confirmed_at=confirmed,
+                     is_staff=superuser, is_superuser=superuser)
     for n in range(count)
 )
 print(" ".join(str(user.pk) for user in users))
@@ -57,6 +61,45 @@ class UnixConnection(http.client.HTTPConnection):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(self.timeout)
         self.sock.connect(self.path)
+
+
+class FormFields(HTMLParser):
+    """The (name, value) pairs a browser would send for the forms of a page, unchanged."""
+
+    def __init__(self):
+        super().__init__()
+        self.pairs = []
+        self.select = None
+        self.textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text")
+            if kind in ("submit", "button", "file", "image", "reset"):
+                return
+            if kind in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            checkable = kind in ("checkbox", "radio")
+            self.pairs.append((name, attrs.get("value", "on" if checkable else "")))
+        elif tag == "select":
+            self.select = name
+        elif tag == "option" and self.select and "selected" in attrs:
+            self.pairs.append((self.select, attrs.get("value", "")))
+        elif tag == "textarea" and name:
+            self.textarea = [name, ""]
+
+    def handle_data(self, data):
+        if self.textarea is not None:
+            self.textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+        elif tag == "textarea" and self.textarea is not None:
+            self.pairs.append(tuple(self.textarea))
+            self.textarea = None
 
 
 class Client:
@@ -124,6 +167,17 @@ class Client:
             return response, response.read().decode(errors="replace")
         finally:
             connection.close()
+
+    def submit(self, path, changes):
+        """GET a page's form, change some fields, POST it back as a browser would."""
+        response, page = self.request("GET", path)
+        assert response.status == 200, page
+        fields = FormFields()
+        fields.feed(page)
+        pairs = [(k, v) for k, v in fields.pairs if k not in changes]
+        for name, value in changes.items():
+            pairs += [(name, v) for v in (value if isinstance(value, list) else [value])]
+        return self.request("POST", path, pairs)
 
     def post_form(self, path, fields):
         """GET the form's page for its CSRF token, then POST the fields."""
@@ -373,3 +427,62 @@ def test_avatar_uploads_are_capped_in_pixels_and_in_number(project, serve):
     assert "the largest allowed is 1024 pixels" in bomb_page
     assert by_user == [302] * 9 + [429]
     assert by_address == [302] * 20 + [429] * 10
+
+
+# Prints the audit trail but logins: [action, actor's username, address, changes].
+AUDIT_TRAIL = """
+import json, django
+django.setup()
+from django.apps import apps
+AuditEvent = apps.get_model("audit", "AuditEvent")
+print(json.dumps([
+    [e.action, e.actor and e.actor.username, e.ip_address, e.target_repr, e.changes]
+    for e in AuditEvent.objects.exclude(action__in=["logged_in", "login_failed",
+                                                    "locked_out", "signed_up"])
+    .select_related("actor").order_by("pk")
+]))
+"""
+PERMISSION_ID = """
+import django
+django.setup()
+from django.contrib.auth.models import Permission
+print(Permission.objects.get(codename="delete_user").pk)
+"""
+
+
+def test_privilege_changes_in_the_admin_are_in_the_audit_trail(project, serve):
+    """Finding 7: granting staff or superuser, a group's permissions and a password
+    changed in the admin wrote no entry; an email changed there, no actor or address."""
+    socket_path, _ = serve(1)
+    [admin] = create_users(project, "audit-admin-", 1, "superuser")
+    target_id = create_user_id(project, "audit-target-")
+    permission = project.py("-c", PERMISSION_ID).stdout.strip()
+    address = "192.0.2.50"
+    browser = Client(socket_path, forwarded=address)
+    assert browser.log_in(admin, PASSWORD) == 302
+    user_page = f"/admin/users/user/{target_id}/change/"
+
+    granted, granted_page = browser.submit(
+        user_page,
+        {"is_staff": "on", "is_superuser": "on", "email": "taken-over@example.com"},
+    )
+    group, _ = browser.submit(
+        "/admin/auth/group/add/", {"name": "auditors", "permissions": [permission]}
+    )
+    password, _ = browser.submit(
+        f"/admin/users/user/{target_id}/password/",
+        {"password1": "A new password 42!", "password2": "A new password 42!"},
+    )
+
+    assert [granted.status, group.status, password.status] == [302] * 3, re.findall(r"errorlist.{0,300}", granted_page)
+    trail = json.loads(project.py("-c", AUDIT_TRAIL).stdout)
+    changes = {action: (actor, ip) for action, actor, ip, _, _ in trail}
+    assert changes == {
+        action: (admin, address)
+        for action in [
+            "email_changed",
+            "privileges_changed",
+            "permissions_added",
+            "password_changed",
+        ]
+    }, trail

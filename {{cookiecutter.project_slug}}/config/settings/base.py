@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The audit trail's actor and address for changes made by model signals.
+    "{{ cookiecutter.project_slug }}.web.current_request.CurrentRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Warns once if a proxy sends X-Forwarded-For and DJANGO_TRUSTED_PROXIES is 0.

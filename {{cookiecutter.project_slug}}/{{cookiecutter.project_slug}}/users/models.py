@@ -34,7 +34,9 @@ class User(AbstractUser):
     # The values of these fields as the database holds them (from_db, then
     # each save), so receivers can tell what a save changes without a query:
     # the audit trail records the change, a new email is not confirmed.
-    remembered_fields = ("email", "username")
+    # The password's hash and the admin flags too: the audit trail records
+    # that they changed (never the hash).
+    remembered_fields = ("email", "username", "password", "is_staff", "is_superuser")
     _saved_values: dict[str, Any]
 
     @classmethod
