@@ -269,6 +269,9 @@ AXES_LOCKOUT_CALLABLE = f"{APPS_DIR.name}.users.views.locked_out"
 # A username without an account is kept as a keyed hash, never as typed: it
 # may be a password typed into the wrong field.
 AXES_USERNAME_CALLABLE = f"{APPS_DIR.name}.users.usernames.axes_username"
+# The form data django-axes stores of a failed login, masked: its defaults
+# and the CSRF token, which is the client's secret.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 # Quiet start-up (no version banner on every manage.py command).
 AXES_VERBOSE = False
 

@@ -1,6 +1,7 @@
 """Login brute force: django-axes locks a username out at an address after too many failures."""
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -323,3 +324,20 @@ def test_a_login_that_succeeds_does_not_clear_the_addresses_other_failures(
         attempt(Client(), "/accounts/login/", staff.username, PASSWORD).status_code
         == 429
     )
+
+
+def test_the_stored_form_data_keeps_no_csrf_token_password_or_username(staff):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/accounts/login/").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+
+    client.post(
+        "/accounts/login/",
+        {"csrfmiddlewaretoken": token, "username": staff.username, "password": "guess"},
+        REMOTE_ADDR=ATTACKER,
+    )
+
+    post_data = AccessAttempt.objects.get().post_data
+    assert "csrfmiddlewaretoken=****" in post_data
+    for secret in (token, "guess", staff.username):
+        assert secret not in post_data
