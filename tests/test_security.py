@@ -1,5 +1,6 @@
 """Attacks on a running project, over HTTP: each test is one finding of issue 22.
 
+Each failed on the project before its fix (findings 1, 3, 4, 6, 7 and 8).
 One PostgreSQL project, migrated once, served by gunicorn with production
 settings on a unix socket, as behind nginx. Two servers, started once each
 and shared by the tests: one with DJANGO_TRUSTED_PROXIES left at 0 (the
@@ -176,7 +177,8 @@ class Client:
         fields.feed(page)
         pairs = [(k, v) for k, v in fields.pairs if k not in changes]
         for name, value in changes.items():
-            pairs += [(name, v) for v in (value if isinstance(value, list) else [value])]
+            values = value if isinstance(value, list) else [value]
+            pairs += [(name, v) for v in values]
         return self.request("POST", path, pairs)
 
     def post_form(self, path, fields):
@@ -474,7 +476,8 @@ def test_privilege_changes_in_the_admin_are_in_the_audit_trail(project, serve):
         {"password1": "A new password 42!", "password2": "A new password 42!"},
     )
 
-    assert [granted.status, group.status, password.status] == [302] * 3, re.findall(r"errorlist.{0,300}", granted_page)
+    errors = re.findall(r"errorlist.{0,300}", granted_page)
+    assert [granted.status, group.status, password.status] == [302] * 3, errors
     trail = json.loads(project.py("-c", AUDIT_TRAIL).stdout)
     changes = {action: (actor, ip) for action, actor, ip, _, _ in trail}
     assert changes == {

@@ -329,7 +329,9 @@ def test_a_login_that_succeeds_does_not_clear_the_addresses_other_failures(
 def test_the_stored_form_data_keeps_no_csrf_token_password_or_username(staff):
     client = Client(enforce_csrf_checks=True)
     page = client.get("/accounts/login/").content.decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert match
+    token = match[1]
 
     client.post(
         "/accounts/login/",
