@@ -416,8 +416,16 @@ def test_cruft_update_from_the_real_first_release(
     update_and_check_merge(project, template, user_files, secret)
     assert template_version(path) == changelog_releases()[0]
 
-    # 2. Install the dependencies again (the README's setup command).
-    project.py("-m", "pip", "install", "--quiet", "--group", "dev", "-e", ".")
+    # 2. Install the dependencies again, from the lock (the README's pip
+    # setup), then lock again for this project and commit.
+    project.py(
+        "-m", "pip", "install", "--quiet", "--require-hashes",
+        "-r", "requirements/dev.txt",
+    )  # fmt: skip
+    project.py("-m", "pip", "install", "--quiet", "--no-deps", "-e", ".")
+    project.run("make", "lock", f"PYTHON={project.python}")
+    git("add", "-A", cwd=path)
+    git("commit", "-q", "-m", "Locked for this project", cwd=path)
     # (3, imports from core, finds none here.)
     # 4. Annotate the app that 1.0.0's newapp made: mypy checks it now.
     annotate_first_release_app(path / "acme_shop" / "orders")

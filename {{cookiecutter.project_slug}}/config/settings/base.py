@@ -82,8 +82,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The audit trail's actor and address for changes made by model signals.
+    "{{ cookiecutter.project_slug }}.web.current_request.CurrentRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Warns once if a proxy sends X-Forwarded-For and DJANGO_TRUSTED_PROXIES is 0.
+    "{{ cookiecutter.project_slug }}.web.middleware.UntrustedProxyWarningMiddleware",
     # Pages for a signed-in user are never stored by a browser or proxy.
     "{{ cookiecutter.project_slug }}.web.middleware.PrivatePagesMiddleware",
     # Last: turns a login refused by django-axes into the lockout page.
@@ -237,7 +241,13 @@ SIGNAL_TOOLS_AFTER_RESPONSE_RECEIVERS = [
 # login page and the admin alike (users.views.locked_out answers 429).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Also counted, each with its own limit (users/lockout.py): an address across
+# usernames, and a username across addresses (the owner is refused too, so
+# that limit takes many addresses to reach). Not django-axes' settings.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=50)
+AXES_HANDLER = f"{APPS_DIR.name}.users.lockout.LockoutHandler"
 # The address is the client's, not a proxy's (web/client_ip.py): behind
 # proxies, set DJANGO_TRUSTED_PROXIES to how many append to X-Forwarded-For.
 # 0, the default, uses REMOTE_ADDR and never reads the header.
@@ -246,7 +256,9 @@ if TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured(
         f"DJANGO_TRUSTED_PROXIES must be 0 or more, not {TRUSTED_PROXIES}."
     )
-AXES_CLIENT_IP_CALLABLE = f"{APPS_DIR.name}.web.client_ip.client_ip"
+# An address it cannot tell counts as one shared stand-in, never as none, and
+# IPv6 addresses by /64 (users/lockout.py).
+AXES_CLIENT_IP_CALLABLE = f"{APPS_DIR.name}.users.lockout.lockout_address"
 # A login that succeeds forgets that pair's failures: the next typo does not lock.
 AXES_RESET_ON_SUCCESS = True
 # The audit trail records logins already; no second table of them.
@@ -256,8 +268,18 @@ AXES_LOCKOUT_CALLABLE = f"{APPS_DIR.name}.users.views.locked_out"
 # A username without an account is kept as a keyed hash, never as typed: it
 # may be a password typed into the wrong field.
 AXES_USERNAME_CALLABLE = f"{APPS_DIR.name}.users.usernames.axes_username"
+# The form data django-axes stores of a failed login, masked: its defaults
+# and the CSRF token, which is the client's secret.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 # Quiet start-up (no version banner on every manage.py command).
 AXES_VERBOSE = False
+
+# Avatar uploads per user and per address (as the lockout counts it) within
+# the window (users.services.avatar_upload_allowed): decoding an image costs
+# far more than sending it.
+AVATAR_UPLOADS_PER_USER = env.int("AVATAR_UPLOADS_PER_USER", default=10)
+AVATAR_UPLOADS_PER_ADDRESS = env.int("AVATAR_UPLOADS_PER_ADDRESS", default=30)
+AVATAR_UPLOAD_WINDOW = timedelta(hours=1)
 
 # Content Security Policy (Django's middleware): the pages load scripts,
 # styles, images and fonts from this site only, and run no inline script.

@@ -21,6 +21,10 @@ class AuditEvent(models.Model):
         GROUPS_ADDED = "groups_added", "Added to groups"
         GROUPS_REMOVED = "groups_removed", "Removed from groups"
         USER_DELETED = "user_deleted", "User deleted"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        PRIVILEGES_CHANGED = "privileges_changed", "Staff or superuser status changed"
+        PERMISSIONS_ADDED = "permissions_added", "Permissions added"
+        PERMISSIONS_REMOVED = "permissions_removed", "Permissions removed"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # Who did it, where known (a login, a signup); null when a signal cannot

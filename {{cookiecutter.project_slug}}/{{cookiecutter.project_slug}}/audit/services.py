@@ -2,10 +2,12 @@
 
 from typing import Any, NamedTuple
 
+from django.contrib.auth.models import Group
 from django.http import HttpRequest
 
 from ..users.models import User
 from ..web.client_ip import client_ip
+from ..web.current_request import current_request
 from .models import AuditEvent
 
 
@@ -13,9 +15,9 @@ class Entry(NamedTuple):
     """One entry to write: what happened (an AuditEvent.Action), to whom, what changed."""
 
     action: str
-    # The account, or the username typed when no account is known (a failed
-    # login, a lockout): kept as text, so the entry outlives the account.
-    target: User | str
+    # The account (or a group), or the username typed when no account is
+    # known (a failed login, a lockout): kept as text, so the entry outlives it.
+    target: User | Group | str
     changes: dict[str, Any] | None = None
 
 
@@ -32,7 +34,16 @@ def record(
     login, a failed one, a lockout) is no such change and uses the default
     database. The actor is who did it, when known; the request gives the
     client's address and browser.
+
+    Given neither, as a model signal's receiver is (a save in the admin),
+    they come from the request being served, if any: its signed-in user is
+    the actor (web/current_request.py).
     """
+    if actor is None and request is None:
+        request = current_request.get()
+        user = getattr(request, "user", None)
+        if isinstance(user, User):
+            actor = user
     AuditEvent.objects.using(using).bulk_create(
         AuditEvent(
             actor=actor,
@@ -45,13 +56,14 @@ def record(
     )
 
 
-def target(user: User | str) -> dict[str, str]:
+def target(user: User | Group | str) -> dict[str, str]:
     if isinstance(user, str):  # a username, with no account behind it
         return {"target_type": User._meta.label, "target_repr": user[:255]}
+    name = user.name if isinstance(user, Group) else user.get_username()
     return {
         "target_type": user._meta.label,
         "target_id": str(user.pk),
-        "target_repr": user.get_username(),
+        "target_repr": name[:255],
     }
 
 

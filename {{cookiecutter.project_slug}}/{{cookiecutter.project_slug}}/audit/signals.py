@@ -32,9 +32,10 @@ from .services import Entry, record
 
 Action = AuditEvent.Action
 
-# The user fields whose changes are recorded (User.remembered_fields), with
-# the action of each.
+# The user fields whose changes are recorded with both values
+# (User.remembered_fields), with the action of each.
 ACCOUNT_CHANGES = {"email": Action.EMAIL_CHANGED, "username": Action.USERNAME_CHANGED}
+PRIVILEGES = ("is_staff", "is_superuser")
 
 
 @receiver(
@@ -59,13 +60,24 @@ def record_account_changes(
     if created or raw:
         return
     changes = instance.saved_changes(update_fields)
-    record(
-        *(
-            Entry(ACCOUNT_CHANGES[name], instance, {name: {"from": old, "to": new}})
-            for name, (old, new) in changes.items()
-        ),
-        using=using,
-    )
+    entries = [
+        Entry(ACCOUNT_CHANGES[name], instance, {name: {"from": old, "to": new}})
+        for name, (old, new) in changes.items()
+        if name in ACCOUNT_CHANGES
+    ]
+    privileges = {
+        name: {"from": old, "to": new}
+        for name, (old, new) in changes.items()
+        if name in PRIVILEGES
+    }
+    if privileges:
+        entries.append(Entry(Action.PRIVILEGES_CHANGED, instance, privileges))
+    # A new hash alone, saved by the login that upgrades it to the current
+    # hasher (update_fields=["password"]), is the same password: not recorded.
+    # The hash itself never is.
+    if "password" in changes and update_fields != frozenset({"password"}):
+        entries.append(Entry(Action.PASSWORD_CHANGED, instance))
+    record(*entries, using=using)
 
 
 @receiver(
@@ -107,6 +119,60 @@ def record_group_changes(
         *(Entry(kind, user, {"groups": names}) for user, names in by_user),
         using=using,
     )
+
+
+@receiver(
+    m2m_changed,
+    sender=Group.permissions.through,
+    dispatch_uid="audit.record_group_permissions",
+)
+@receiver(
+    m2m_changed,
+    sender="users.User_user_permissions",
+    dispatch_uid="audit.record_user_permissions",
+)
+def record_permission_changes(
+    sender: type[Model],
+    instance: Model,
+    action: str,
+    reverse: bool,
+    pk_set: set[Any] | None,
+    using: str,
+    raw: bool,
+    **kwargs: Any,
+) -> None:
+    """Record the permissions a group or a user was given or lost.
+
+    From the group's or the user's side (group.permissions,
+    user.user_permissions), as the admin changes them; a change made from
+    the permission's side (permission.group_set) is not recorded. clear()
+    gives no pk_set: pre_clear notes the permissions about to go.
+    """
+    if raw or reverse or not isinstance(instance, (Group, User)):
+        return
+    if action == "pre_clear":
+        held = (
+            instance.permissions
+            if isinstance(instance, Group)
+            else instance.user_permissions
+        )
+        # A note on the instance for post_clear, not a field.
+        instance._audit_permissions_leaving = set(  # type: ignore[union-attr]
+            held.using(using).values_list("pk", flat=True)
+        )
+        return
+    if action == "post_clear":
+        pk_set = instance.__dict__.pop("_audit_permissions_leaving", set())
+    elif action not in ("post_add", "post_remove"):
+        return
+    names = selectors.permission_names(pk_set or set(), using=using)
+    if names:
+        kind = (
+            Action.PERMISSIONS_ADDED
+            if action == "post_add"
+            else Action.PERMISSIONS_REMOVED
+        )
+        record(Entry(kind, instance, {"permissions": names}), using=using)
 
 
 @receiver(

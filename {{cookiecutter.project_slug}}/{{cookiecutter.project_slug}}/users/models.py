@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models, router, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from .avatars import avatar_upload_to
 from .validators import validate_avatar_extension, validate_avatar_size
@@ -33,7 +34,9 @@ class User(AbstractUser):
     # The values of these fields as the database holds them (from_db, then
     # each save), so receivers can tell what a save changes without a query:
     # the audit trail records the change, a new email is not confirmed.
-    remembered_fields = ("email", "username")
+    # The password's hash and the admin flags too: the audit trail records
+    # that they changed (never the hash).
+    remembered_fields = ("email", "username", "password", "is_staff", "is_superuser")
     _saved_values: dict[str, Any]
 
     @classmethod
@@ -113,3 +116,20 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.user.get_username()
+
+
+class AvatarUpload(models.Model):
+    """An avatar upload, kept for an hour to limit uploads per user and per address.
+
+    Decoding an image costs far more than sending it (services.avatar_upload_allowed).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # As the login lockout counts it (users/lockout.py): never empty, IPv6 by /64.
+    address = models.GenericIPAddressField()
+    uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"avatar upload by {self.user_id} from {self.address}"

@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model
 
@@ -82,3 +82,12 @@ def profile_of(user: User) -> Profile | None:
         return user.profile
     except ObjectDoesNotExist:
         return None
+
+
+def permission_names(pks: Collection[Any], *, using: str) -> list[str]:
+    """The sorted "app_label.codename" names of some permissions."""
+    rows = Permission.objects.using(using).filter(pk__in=pks)
+    return sorted(
+        f"{app}.{codename}"
+        for app, codename in rows.values_list("content_type__app_label", "codename")
+    )

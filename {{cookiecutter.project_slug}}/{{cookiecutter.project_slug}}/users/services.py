@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 # The module, not its names: signals.py calls this one's functions too.
 from . import signals
-from .models import User
+from .models import AvatarUpload, User
 
 
 @transaction.atomic
@@ -66,3 +67,26 @@ def unconfirm_new_email(
     if update_fields is not None and "email_confirmed_at" not in update_fields:
         users = type(user)._default_manager.using(using)
         users.filter(pk=user.pk).update(email_confirmed_at=None)
+
+
+@transaction.atomic
+def avatar_upload_allowed(user: User, address: str) -> bool:
+    """Count an avatar upload by user from address; False, uncounted, past a limit.
+
+    At most AVATAR_UPLOADS_PER_USER uploads per user and
+    AVATAR_UPLOADS_PER_ADDRESS per address within AVATAR_UPLOAD_WINDOW:
+    decoding an image costs far more CPU and memory than sending it, so a few
+    uploads a second would keep the workers busy. Two workers counting at
+    once may each let one more through: a bound, not an exact count.
+    """
+    since = timezone.now() - settings.AVATAR_UPLOAD_WINDOW
+    AvatarUpload.objects.filter(uploaded_at__lt=since).delete()
+    if (
+        AvatarUpload.objects.filter(user=user).count()
+        >= settings.AVATAR_UPLOADS_PER_USER
+        or AvatarUpload.objects.filter(address=address).count()
+        >= settings.AVATAR_UPLOADS_PER_ADDRESS
+    ):
+        return False
+    AvatarUpload.objects.create(user=user, address=address)
+    return True

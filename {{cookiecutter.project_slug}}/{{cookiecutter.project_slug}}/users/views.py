@@ -1,3 +1,4 @@
+from copy import copy
 from math import ceil
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import services
 from .forms import ProfileForm, SignUpForm
+from .lockout import lockout_address
 from .models import Profile, User
 from .services import sign_up
 from .tokens import email_confirmation_token
@@ -66,6 +68,15 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show and edit the signed-in user's own profile: there is no id to change."""
     # Users made without signals (bulk_create, old rows) get their profile here.
     profile, _ = Profile.objects.get_or_create(user=request.user)
+    if (
+        request.method == "POST"
+        and request.FILES.get("avatar")
+        and not services.avatar_upload_allowed(request.user, lockout_address(request))
+    ):
+        # Refused before the image is decoded, which is what costs.
+        messages.error(request, "Too many avatar uploads: try again in an hour.")
+        context = {"profile": profile, "form": ProfileForm(instance=profile)}
+        return render(request, "users/profile.html", context, status=429)
     if request.method == "POST":
         form = ProfileForm(request.POST, request.FILES, instance=profile)
         if form.is_valid():
@@ -90,9 +101,12 @@ def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
     """
     user = user_from_uid(uidb64)
     if user is None or not email_confirmation_token.check_token(user, token):
-        if user is not None and user.email_confirmed_at is not None:
-            # Most likely the owner's second click: no error for them.
+        if user is not None and was_the_link_before_confirming(user, token):
+            # The owner's second click: no error for them.
             return render(request, "users/confirm_email_done.html")
+        # Any other token gets the same answer whatever the account's state:
+        # with sequential ids, telling "confirmed" apart would show anyone
+        # which accounts exist and are confirmed.
         return render(request, "users/confirm_email_failed.html", status=400)
     if request.method != "POST":
         return render(request, "users/confirm_email.html")
@@ -100,6 +114,19 @@ def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
         return render(request, "users/confirm_email_done.html")
     messages.success(request, f"Thank you: {user.email} is confirmed.")
     return redirect("home")
+
+
+def was_the_link_before_confirming(user: User, token: str) -> bool:
+    """Whether a confirmed user's token is their link, valid until they confirmed.
+
+    Confirming changes the hash the token covers (tokens.py); checked against
+    the user as they were before, only the link sent to them matches.
+    """
+    if user.email_confirmed_at is None:
+        return False
+    before = copy(user)
+    before.email_confirmed_at = None
+    return email_confirmation_token.check_token(before, token)
 
 
 def user_from_uid(uidb64: str) -> User | None:

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class WebConfig(AppConfig):
@@ -11,6 +12,9 @@ class WebConfig(AppConfig):
         # already done: the admin's autodiscover imports users/forms.py,
         # which imports it).
         from . import after_response  # noqa: F401
+        from .checks import check_trusted_proxies
+
+        checks.register(check_trusted_proxies, checks.Tags.security, deploy=True)
 {%- if cookiecutter.background == "django-tasks" %}
         from .log_context import connect_task_ids
 

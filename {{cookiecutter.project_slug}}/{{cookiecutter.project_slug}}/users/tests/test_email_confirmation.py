@@ -174,6 +174,20 @@ def test_a_forged_or_expired_link_confirms_nothing(client, outbox, monkeypatch):
     assert not AuditEvent.objects.filter(action="email_confirmed").exists()
 
 
+def test_a_wrong_token_gets_one_answer_whatever_the_accounts_state(client):
+    """Else any token would tell anyone which account ids exist and are confirmed."""
+    unconfirmed = UserFactory(username="ada")
+    confirmed = confirmed_user(username="grace")
+    missing = confirmed.pk + 1000
+    pages = [
+        client.get(f"/accounts/confirm/{urlsafe_base64_encode(force_bytes(pk))}/x-y/")
+        for pk in (unconfirmed.pk, confirmed.pk, missing)
+    ]
+
+    assert {page.status_code for page in pages} == {400}
+    assert len({page.content for page in pages}) == 1
+
+
 def test_a_link_for_the_old_address_does_not_confirm_a_new_one(client, outbox):
     signup(client)
     path = confirmation_path(outbox[0])

@@ -1,6 +1,7 @@
 """Login brute force: django-axes locks a username out at an address after too many failures."""
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -54,7 +55,13 @@ def let_the_cool_off_pass():
 def test_the_defaults_are_five_failures_and_fifteen_minutes():
     limit, cool_off = settings.AXES_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME
     assert (limit, cool_off) == (5, timedelta(minutes=15))
-    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+    assert settings.AXES_LOCKOUT_PARAMETERS == [
+        ["username", "ip_address"],
+        "ip_address",
+        "username",
+    ]
+    assert settings.AXES_ADDRESS_FAILURE_LIMIT == 20
+    assert settings.AXES_USERNAME_FAILURE_LIMIT == 50
 
 
 @pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
@@ -242,3 +249,97 @@ def test_trusted_proxies_come_from_the_environment_and_must_not_be_negative():
     refused = run("-1")
     assert refused.returncode != 0
     assert "DJANGO_TRUSTED_PROXIES must be 0 or more" in refused.stderr
+
+
+def test_failures_without_a_client_address_lock_out_all_the_same(client, staff):
+    """No address (a unix socket, no trusted proxy): one shared stand-in, not NULL."""
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, "/accounts/login/", staff.username, f"guess-{n}", address="")
+
+    right = attempt(client, "/accounts/login/", staff.username, PASSWORD, address="")
+
+    assert right.status_code == 429
+    assert AccessAttempt.objects.get().ip_address == "0.0.0.0"
+
+
+def test_an_ipv6_client_is_counted_by_its_64(client, staff):
+    """Each address of a /64 would start a count of its own."""
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        attempt(
+            client, "/accounts/login/", staff.username, "guess", f"2001:db8:1:2::{n}"
+        )
+
+    right = attempt(
+        Client(), "/accounts/login/", staff.username, PASSWORD, "2001:db8:1:2:ff::1"
+    )
+    elsewhere = attempt(
+        Client(), "/accounts/login/", staff.username, PASSWORD, "2001:db8:1:3::1"
+    )
+
+    assert right.status_code == 429
+    assert elsewhere.status_code == 302
+    assert AccessAttempt.objects.get().ip_address == "2001:db8:1:2::"
+
+
+def test_one_address_trying_many_usernames_is_locked_out(client, settings):
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 3
+    for n in range(3):
+        attempt(client, "/accounts/login/", f"name-{n}", "password1")
+    ada = UserFactory(username="ada")
+
+    here = attempt(Client(), "/accounts/login/", ada.username, PASSWORD)
+    elsewhere = attempt(Client(), "/accounts/login/", ada.username, PASSWORD, OWNER)
+
+    assert here.status_code == 429
+    assert elsewhere.status_code == 302
+
+
+def test_one_username_tried_from_many_addresses_is_locked_out(client, staff, settings):
+    settings.AXES_USERNAME_FAILURE_LIMIT = 7
+    for n in range(7):
+        attempt(Client(), "/accounts/login/", staff.username, "guess", f"192.0.2.{n}")
+
+    # Everywhere, its owner included: the price of the limit.
+    owner = attempt(client, "/accounts/login/", staff.username, PASSWORD, OWNER)
+
+    assert owner.status_code == 429
+
+
+def test_a_login_that_succeeds_does_not_clear_the_addresses_other_failures(
+    client, staff, settings
+):
+    """The attacker's own account must not clear his count across usernames."""
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 3
+    own = UserFactory(username="mallory")
+    for n in range(2):
+        attempt(client, "/accounts/login/", f"name-{n}", "password1")
+    assert (
+        attempt(client, "/accounts/login/", own.username, PASSWORD).status_code == 302
+    )
+    client.logout()
+
+    attempt(client, "/accounts/login/", "name-3", "password1")
+
+    assert (
+        attempt(Client(), "/accounts/login/", staff.username, PASSWORD).status_code
+        == 429
+    )
+
+
+def test_the_stored_form_data_keeps_no_csrf_token_password_or_username(staff):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/accounts/login/").content.decode()
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert match
+    token = match[1]
+
+    client.post(
+        "/accounts/login/",
+        {"csrfmiddlewaretoken": token, "username": staff.username, "password": "guess"},
+        REMOTE_ADDR=ATTACKER,
+    )
+
+    post_data = AccessAttempt.objects.get().post_data
+    assert "csrfmiddlewaretoken=****" in post_data
+    for secret in (token, "guess", staff.username):
+        assert secret not in post_data
