@@ -27,7 +27,9 @@ worker, production settings but for the redirect to HTTPS) and posts the
 form again over a raw socket with `Connection: close`, timing both the
 whole response and the moment the server closes the connection: a sync
 worker closes it only once the work after the response is done, so that
-time is what a client can still see of the lookup and the send.
+time is what a client can still see of the lookup and the send. Twice:
+with the cool-down at 0 (every known request sends), then at an hour (after
+the first email, only the lookup differs).
 
 If the reset page waited for the mail server, the known address would
 answer --delay seconds slower; the ratio of the medians, known / unknown,

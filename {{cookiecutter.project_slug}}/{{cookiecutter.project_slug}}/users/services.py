@@ -41,7 +41,9 @@ def request_password_resets(
     typed, ignoring case, as Django's PasswordResetForm.get_users() finds
     them. Called once the reset page's response is sent (background=none),
     or by a task on the worker, never inside the page's request: how long
-    the lookup takes must not show whether the address has an account.
+    the lookup takes must not show whether the address has an account. The
+    email and its token are the receiver's: it makes the token with
+    default_token_generator when the email is sent, and never stores it.
     """
     typed = unicodedata.normalize("NFKC", email).casefold()
     candidates = get_user_model().objects.filter(email__iexact=email, is_active=True)
