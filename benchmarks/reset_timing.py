@@ -22,6 +22,15 @@ commit before the reset page stopped waiting for the mail server:
     mkdir /tmp/before && git archive 3eac1bb | tar -x -C /tmp/before
     .venv/bin/python benchmarks/reset_timing.py --template /tmp/before
 
+Then it serves the same project with gunicorn (config/gunicorn.py, one sync
+worker, production settings but for the redirect to HTTPS) and posts the
+form again over a raw socket with `Connection: close`, timing both the
+whole response and the moment the server closes the connection: a sync
+worker closes it only once the work after the response is done, so that
+time is what a client can still see of the lookup and the send. Twice:
+with the cool-down at 0 (every known request sends), then at an hour (after
+the first email, only the lookup differs).
+
 If the reset page waited for the mail server, the known address would
 answer --delay seconds slower; the ratio of the medians, known / unknown,
 would be far above 1. Needs a Python with the project's dependencies
@@ -31,11 +40,13 @@ would be far above 1. Needs a Python with the project's dependencies
 import argparse
 import json
 import re
+import socket
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -124,7 +135,98 @@ def main():
             results = measure(url, mail, project / "db.sqlite3", server, args.requests)
         finally:
             harness.stop(server, timeout=30)
+        # Every known request sends an email; then, inside the cool-down,
+        # none does and only the lookup differs.
+        closes = {
+            cooldown: measure_close(python, project, env, mail, tmp, args, cooldown)
+            for cooldown in (0, 3600)
+        }
     report(results, args)
+    report_close(closes, args)
+
+
+def measure_close(python, project, env, mail, tmp, args, cooldown):
+    """Under gunicorn with production settings: each POST's response, and its close."""
+    port, count = harness.free_port(), args.requests
+    env = env | {
+        "NOTIFICATIONS_RESET_COOLDOWN": str(cooldown),
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SITE_URL": "https://shop.example.com",
+        # Plain HTTP here: no proxy in front to speak TLS.
+        "DJANGO_SECURE_SSL_REDIRECT": "False",
+        "DATABASE_URL": f"sqlite:///{project / 'db.sqlite3'}",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --workers 1",
+    }
+    harness.run([python, "manage.py", "collectstatic", "--no-input"], project, env)
+    server = harness.start(
+        [python, "-m", "gunicorn", "-c", "config/gunicorn.py"],
+        tmp / f"gunicorn-{cooldown}.log", project, env,
+    )  # fmt: skip
+    try:
+        harness.wait_for_http(
+            f"http://127.0.0.1:{port}/healthz/", [server], "gunicorn did not answer"
+        )
+        url = f"http://127.0.0.1:{port}/accounts/password_reset/"
+        page, html = harness.http_request(url)
+        cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
+        results = {KNOWN: [], UNKNOWN: []}
+
+        def post(email):
+            body = urlencode({"email": email, "csrfmiddlewaretoken": token.decode()})
+            sent_before = emails(mail)
+            time.sleep(PAUSE)
+            results[email].append(post_and_close(port, cookie, body))
+            # The known address's email is written before the close.
+            if cooldown == 0 and email == KNOWN and emails(mail) == sent_before:
+                sys.exit("the reset email was not written before the close")
+
+        for _ in range(5):
+            post(UNKNOWN)
+            post(KNOWN)
+        for key in results:
+            results[key].clear()
+        for n in range(count):
+            for email in (KNOWN, UNKNOWN) if n % 2 else (UNKNOWN, KNOWN):
+                post(email)
+        return results
+    finally:
+        harness.stop(server, timeout=30)
+
+
+def post_and_close(port, cookie, body):
+    """POST the reset form on a socket of its own: (seconds to the response, to the close)."""
+    request = (
+        "POST /accounts/password_reset/ HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\n"
+        f"Cookie: {cookie}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+        f"{body}"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        start = time.perf_counter()
+        connection.sendall(request)
+        data, answered = b"", None
+        while chunk := connection.recv(65536):
+            data += chunk
+            if answered is None and whole_response(data):
+                answered = time.perf_counter() - start
+        closed = time.perf_counter() - start
+    if not data.startswith(b"HTTP/1.1 302"):
+        sys.exit(f"the reset page answered {data[:40]!r}")
+    return answered if answered is not None else closed, closed
+
+
+def whole_response(data):
+    """Whether data holds a response's headers and its whole body (Content-Length)."""
+    head, separator, body = data.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    return bool(separator) and len(body) >= int(length[1] if length else 0)
 
 
 def measure(url, mail, database, server, count):
@@ -191,6 +293,34 @@ def report(results, args):
         f"difference {known[0] - unknown[0]:.1f} ms "
         f"(the send alone takes {args.delay * 1000:.0f} ms)"
     )
+
+
+def report_close(closes, args):
+    print(
+        f"\n{args.requests} reset requests per address, background=none, SQLite, "
+        "gunicorn (1 sync worker, production settings), Connection: close, "
+        f"simulated send {args.delay * 1000:.0f} ms\n"
+    )
+    print(
+        "| reset request | cool-down 0: median | p95 "
+        "| inside the cool-down: median | p95 |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for index, what in ((0, "response"), (1, "connection closed")):
+        for email, name in ((KNOWN, "known"), (UNKNOWN, "unknown")):
+            cells = [
+                f"{value:.1f} ms"
+                for results in closes.values()
+                for value in milliseconds([times[index] for times in results[email]])
+            ]
+            print(f"| {name} address: {what} | {' | '.join(cells)} |")
+    for cooldown, results in closes.items():
+        known = statistics.median(times[1] for times in results[KNOWN])
+        unknown = statistics.median(times[1] for times in results[UNKNOWN])
+        print(
+            f"\nClose, known / unknown, medians, cool-down {cooldown} s: "
+            f"{known / unknown:.2f}; difference {(known - unknown) * 1000:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -22,18 +22,28 @@ OPTION_PATHS = [
             "config/celery.py",
             f"{SLUG}/notifications/tasks.py",
             f"{SLUG}/notifications/tests/test_tasks.py",
+            f"{SLUG}/users/tasks.py",
             "app_template/tasks.py-tpl",
         ],
     ),
     # Without a worker, the web process sends after the response.
     (
         BACKGROUND == "none",
-        [f"{SLUG}/notifications/tests/test_after_response.py"],
+        [
+            f"{SLUG}/notifications/tests/test_after_response.py",
+            f"{SLUG}/users/tests/test_password_reset.py",
+        ],
+    ),
+    # With a worker, the reset page's lookup runs there.
+    (
+        BACKGROUND != "none",
+        [f"{SLUG}/users/tests/test_reset_task.py"],
     ),
     (
         BACKGROUND == "django-tasks",
         [
             f"{SLUG}/notifications/tasks.django-tasks.py",
+            f"{SLUG}/users/tasks.django-tasks.py",
             f"{SLUG}/notifications/management/commands/schedule_sweep.py",
             f"{SLUG}/notifications/tests/test_tasks.django-tasks.py",
             "app_template/tasks.django-tasks.py-tpl",

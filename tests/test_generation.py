@@ -168,6 +168,7 @@ def test_celery_is_in_the_project_only_with_background_celery(baked, combination
         "config/celery.py",
         f"{slug}/notifications/tasks.py",
         f"{slug}/notifications/tests/test_tasks.py",
+        f"{slug}/users/tasks.py",
         "app_template/tasks.py-tpl",
     ):
         assert (root / celery_file).is_file(), celery_file
@@ -190,6 +191,7 @@ def test_django_tasks_is_in_the_project_only_with_background_django_tasks(
     for tasks_file in (
         f"{slug}/notifications/tasks.py",
         f"{slug}/notifications/tests/test_tasks.py",
+        f"{slug}/users/tasks.py",
         "app_template/tasks.py-tpl",
     ):
         assert "django.tasks" in (root / tasks_file).read_text(), tasks_file

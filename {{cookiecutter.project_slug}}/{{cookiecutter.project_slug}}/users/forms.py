@@ -1,4 +1,6 @@
+{% if cookiecutter.background == "none" -%}
 from functools import partial
+{% endif -%}
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,10 +13,15 @@ from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 
+{% if cookiecutter.background == "none" -%}
 from ..web.after_response import after_response
+from . import services
+{% endif -%}
 from .avatars import reencode_avatar
 from .models import Profile
-from .signals import password_reset_requested
+{% if cookiecutter.background != "none" -%}
+from .tasks import enqueue_password_resets
+{% endif -%}
 from .validators import (
     AVATAR_EXTENSIONS,
     AVATAR_MAX_BYTES,
@@ -80,8 +87,12 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     The notifications app receives password_reset_requested and emails the
     link through its outbox. As with Django's form, the page that follows is
     the same whether the address has an account or not; here it also takes
-    the same time, because everything that depends on the address waits
-    until the response is sent.
+    the same time, because the request looks nothing up:
+{%- if cookiecutter.background == "none" %}
+    everything that depends on the address waits until the response is sent.
+{%- else %}
+    a task on the worker does (tasks.py).
+{%- endif %}
     """
 
     def save(  # type: ignore[override]  # PasswordResetView passes keywords only
@@ -91,6 +102,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         request: HttpRequest | None = None,
         **kwargs: Any,
     ) -> None:
+{%- if cookiecutter.background == "none" %}
         """Ask for the reset emails of the address once the response is sent.
 
         Takes what PasswordResetView passes, but the link's host and scheme
@@ -103,28 +115,27 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         site = urlsplit(settings.SITE_URL)
         after_response(
             partial(
-                self.request_resets,
+                services.request_password_resets,
                 self.cleaned_data["email"],
                 domain=domain_override or site.netloc,
                 use_https=site.scheme == "https",
                 request=request,
             )
         )
+{%- else %}
+        """Queue the lookup of the address typed, whatever it is, on the worker.
 
-    def request_resets(
-        self, email: str, *, domain: str, use_https: bool, request: HttpRequest | None
-    ) -> None:
-        """Send password_reset_requested for each account of the address that may reset its password.
-
-        The email templates and the token generator are left to the receiver,
-        which makes the token with default_token_generator when the email is
-        sent, and never stores it.
+        Takes what PasswordResetView passes, but the link's host and scheme
+        come from SITE_URL, never from the request (its Host and
+        X-Forwarded-Proto headers are the client's to forge). The web
+        process runs no query for the address, not even after the response:
+        neither the response's time nor the connection's close can tell
+        whether it has an account.
         """
-        for user in self.get_users(email):
-            password_reset_requested.send(
-                sender=type(self),
-                user=user,
-                domain=domain,
-                use_https=use_https,
-                request=request,
-            )
+        site = urlsplit(settings.SITE_URL)
+        enqueue_password_resets(
+            self.cleaned_data["email"],
+            domain=domain_override or site.netloc,
+            use_https=site.scheme == "https",
+        )
+{%- endif %}

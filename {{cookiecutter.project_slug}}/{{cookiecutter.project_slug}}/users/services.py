@@ -1,5 +1,6 @@
 """Business actions of the users app: views, admin and commands call these."""
 
+import unicodedata
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -29,6 +30,34 @@ def sign_up(
     if request is not None:
         signals.user_signed_up.send(sender=type(user), user=user, request=request)
     return user
+
+
+def request_password_resets(
+    email: str, *, domain: str, use_https: bool, request: HttpRequest | None = None
+) -> None:
+    """Send password_reset_requested for each account of the address that may reset its password.
+
+    Active accounts with a usable password whose address matches the one
+    typed, ignoring case, as Django's PasswordResetForm.get_users() finds
+    them. Called once the reset page's response is sent (background=none),
+    or by a task on the worker, never inside the page's request: how long
+    the lookup takes must not show whether the address has an account. The
+    email and its token are the receiver's: it makes the token with
+    default_token_generator when the email is sent, and never stores it.
+    """
+    typed = unicodedata.normalize("NFKC", email).casefold()
+    candidates = get_user_model().objects.filter(email__iexact=email, is_active=True)
+    for user in candidates:
+        # iexact in the database may match more than Unicode case folding does.
+        same = unicodedata.normalize("NFKC", user.email).casefold() == typed
+        if same and user.has_usable_password():
+            signals.password_reset_requested.send(
+                sender=type(user),
+                user=user,
+                domain=domain,
+                use_https=use_https,
+                request=request,
+            )
 
 
 @transaction.atomic

@@ -23,14 +23,19 @@ from .models import Profile, User
 # Arguments: user (the new user), request (the HttpRequest of the signup).
 user_signed_up = Signal()
 
-# Sent by users.forms.PasswordResetForm, in place of the email Django's form
-# would send, for each active account with a usable password whose email a
-# person typed on the password reset page, once the page's response is sent.
+# Sent by users.services.request_password_resets(), in place of the email
+# Django's PasswordResetForm would send, for each active account with a usable
+# password whose email a person typed on the password reset page,
+{%- if cookiecutter.background == "none" %} once the
+# page's response is sent.
+{%- else %} by a task on
+# the worker (users/tasks.py), never in the page's request.
+{%- endif %}
 # The users app sends no email: the notifications app listens and delivers
 # one through its outbox. The reset
 # token is not an argument: it must be made when the email is sent.
 # Arguments: user, domain (host of the reset link), use_https (its scheme),
-# request (the HttpRequest, or None).
+# request (the HttpRequest, or None{% if cookiecutter.background != "none" %}: None from the worker{% endif %}).
 password_reset_requested = Signal()
 
 # Sent by users.services.confirm_email() when the owner of a user's address
