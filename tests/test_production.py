@@ -27,7 +27,6 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from conftest import BACKGROUNDS
@@ -76,37 +75,16 @@ WORKER_READY = {
 CELERY_PLAIN = {"", "worker: Warm shutdown (MainProcess)"}
 
 
-class Browser:
-    """An HTTP client that acts like a browser reaching gunicorn through a TLS proxy.
-
-    Secure cookies are sent back by hand: over plain HTTP a cookie jar would
-    keep them, as it should.
-    """
+class Browser(harness.ProxiedBrowser):
+    """A browser reaching gunicorn's port through a TLS proxy."""
 
     def __init__(self, port):
+        super().__init__()
         self.port = port
-        self.cookies = {}
+        self.origin = f"https://127.0.0.1:{port}"
 
-    def request(self, method, path, form=None):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
-        headers = {"X-Forwarded-Proto": "https"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Origin"] = f"https://127.0.0.1:{self.port}"
-        try:
-            connection.request(method, path, body, headers)
-            response = connection.getresponse()
-            text = response.read().decode()
-        finally:
-            connection.close()
-        for cookie in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = cookie.partition("=")
-            self.cookies[name] = rest.split(";")[0]
-        return response, text
+    def connection(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
 
     def sign_up(self, username):
         """Fill in and send the signup form; return the response to the POST."""

@@ -18,7 +18,6 @@ import struct
 import uuid
 import zlib
 from html.parser import HTMLParser
-from urllib.parse import urlencode
 
 import pytest
 from support import harness
@@ -103,40 +102,28 @@ class FormFields(HTMLParser):
             self.textarea = None
 
 
-class Client:
+class Client(harness.ProxiedBrowser):
     """A browser behind the TLS proxy, talking to gunicorn's unix socket.
 
     `forwarded`: the X-Forwarded-For header the proxy would send, if any.
     """
 
+    origin = f"https://{HOST}"
+
     def __init__(self, socket_path, forwarded=None):
+        super().__init__()
         self.socket_path = socket_path
         self.forwarded = forwarded
-        self.cookies = {}
         self.login_token = None
 
-    def request(self, method, path, form=None):
-        headers = {"X-Forwarded-Proto": "https"}
+    def connection(self):
+        return UnixConnection(self.socket_path)
+
+    def proxy_headers(self):
+        headers = super().proxy_headers()
         if self.forwarded is not None:
             headers["X-Forwarded-For"] = self.forwarded
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Origin"] = f"https://{HOST}"
-        connection = UnixConnection(self.socket_path)
-        try:
-            connection.request(method, path, body, headers)
-            response = connection.getresponse()
-            text = response.read().decode(errors="replace")
-        finally:
-            connection.close()
-        for cookie in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = cookie.partition("=")
-            self.cookies[name] = rest.split(";")[0]
-        return response, text
+        return headers
 
     def upload(self, path, fields, name, data):
         """POST a multipart form with one file, as a browser sends a file input."""

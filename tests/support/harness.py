@@ -20,7 +20,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from cookiecutter.main import cookiecutter
 
@@ -296,3 +296,47 @@ def redis_keys(python, url, prefix, action="count"):
     count them once no task is queued or running ("idle"); returns the count."""
     script = SUPPORT / "redis_keys.py"
     return int(run([python, script, url, prefix, action], SUPPORT).stdout)
+
+
+class ProxiedBrowser:
+    """An HTTP client that acts like a browser reaching gunicorn through a TLS proxy.
+
+    Every request says it came over HTTPS (X-Forwarded-Proto), a form is
+    posted with the site's Origin, and the cookies the site set are sent back
+    by hand: over plain HTTP a cookie jar would keep secure cookies, as it
+    should. A subclass says how to reach the server (`connection()`), which
+    origin the site has, and any header the proxy adds (`proxy_headers()`).
+    """
+
+    origin = ""
+
+    def __init__(self):
+        self.cookies = {}
+
+    def connection(self):
+        raise NotImplementedError
+
+    def proxy_headers(self):
+        return {"X-Forwarded-Proto": "https"}
+
+    def request(self, method, path, form=None):
+        """Send one request; return the response and its body as text."""
+        headers = self.proxy_headers()
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Origin"] = self.origin
+        connection = self.connection()
+        try:
+            connection.request(method, path, body, headers)
+            response = connection.getresponse()
+            text = response.read().decode(errors="replace")
+        finally:
+            connection.close()
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            self.cookies[name] = rest.split(";")[0]
+        return response, text
