@@ -123,7 +123,7 @@ def record_group_changes(
 
 @receiver(
     m2m_changed,
-    sender=Group.permissions.through,
+    sender="auth.Group_permissions",
     dispatch_uid="audit.record_group_permissions",
 )
 @receiver(
