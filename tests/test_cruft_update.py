@@ -3,9 +3,9 @@
 The update tests play both sides: the template as this checkout holds it
 (uncommitted work included), committed on top of a clone of its own history,
 and a project created from it with `cruft create`, edited and committed the
-way its user would. One project starts at the real 1.0.0 (the commit that
-added it to CHANGELOG.md) and updates to this template; another starts here
-and updates to a scripted next release, one that also adds a Jinja filter.
+way its user would. Projects start at each real release (its commit in
+RELEASE_COMMITS) and update to this template; another starts here and
+updates to a scripted next release, one that also adds a Jinja filter.
 """
 
 import ast
@@ -29,6 +29,14 @@ from conftest import (
 
 CRUFT = Path(sys.executable).parent / "cruft"
 FIRST_RELEASE = "1.0.0"
+# Each earlier release, as users got it: 1.0.0 is the commit that added its
+# CHANGELOG heading; 2.0.0 is the commit main held when the release landed
+# (its heading came in earlier, with work still to follow). A release adds
+# its predecessor here.
+RELEASE_COMMITS = {
+    "1.0.0": "7c32272cc6f81f7c76330e874962a771cd9cf7ad",
+    "2.0.0": "9051a569ac887e0bcac2279f43f8802ce3bad249",
+}
 # What the test copies of the template leave out: tooling and build output.
 NOT_TEMPLATE = shutil.ignore_patterns(
     ".git", ".venv", "build", "__pycache__", "*.pyc", ".*_cache", ".hypothesis"
@@ -134,30 +142,29 @@ def current_template(tmp_path):
     return template
 
 
-def first_release_commit(template):
-    """The real 1.0.0: the commit that added its heading to CHANGELOG.md."""
+def release_commit(template, version):
+    """The commit of an earlier release (RELEASE_COMMITS), checked against its files."""
     if not has_history():
         unavailable(
-            f"the template's git history is missing, so {FIRST_RELEASE} cannot be "
+            f"the template's git history is missing, so {version} cannot be "
             "checked out: test a full clone (actions/checkout: fetch-depth: 0)"
         )
-    heading = f"## [{FIRST_RELEASE}]"
-    commits = git(
-        "log",
-        "--reverse",
-        "--format=%H",
-        "-S",
-        heading,
-        "--",
-        "CHANGELOG.md",
-        cwd=template,
-    ).stdout.split()
-    assert commits, f"no commit added {heading!r} to CHANGELOG.md"
+    commit = RELEASE_COMMITS[version]
     released = json.loads(
-        git("show", f"{commits[0]}:cookiecutter.json", cwd=template).stdout
+        git("show", f"{commit}:cookiecutter.json", cwd=template).stdout
     )
-    assert released["_template_version"] == FIRST_RELEASE, commits[0]
-    return commits[0]
+    assert released["_template_version"] == version, commit
+    changelog = git("show", f"{commit}:CHANGELOG.md", cwd=template).stdout
+    assert f"## [{version}] - " in changelog, commit
+    return commit
+
+
+def test_every_earlier_release_has_its_commit():
+    """Each release of CHANGELOG.md but the newest is one that projects update from."""
+    releases = changelog_releases()
+    assert set(releases[1:]) <= set(RELEASE_COMMITS) <= set(releases)
+    for version in RELEASE_COMMITS:
+        release_commit(TEMPLATE, version)
 
 
 def create_project(tmp_path, template, cookiecutter_config, make_project, *checkout):
@@ -380,7 +387,7 @@ def test_cruft_update_from_the_real_first_release(
     tmp_path, cookiecutter_config, make_project
 ):
     template = current_template(tmp_path)
-    first_release = first_release_commit(template)
+    first_release = release_commit(template, FIRST_RELEASE)
     project = create_project(
         tmp_path,
         template,
@@ -436,6 +443,29 @@ def test_cruft_update_from_the_real_first_release(
     project.py("manage.py", "migrate", "--no-input")
     # 7. Write docs/signals.md again: its diagram lists the user's app; and
     # paste the diagram into the README's mermaid block.
+    write_signal_docs(project)
+    # 8. make check (below), with the users and profiles of 1.0.0 kept.
+    assert users_of(project) == USERS
+    make_check(project, "cruft-update-first-release")
+
+
+def readme_venv(project, tmp_path):
+    """The user's own virtualenv, set up as the project's README says (pip,
+    from the lock), not the shared one: the update installs the new
+    release's dependencies into it."""
+    user_venv = create_venv(tmp_path / "user-venv").parent.parent
+    project.venv = user_venv
+    project.env.update(venv_environ(user_venv))
+    project.py(
+        "-m", "pip", "install", "--quiet", "--require-hashes",
+        "-r", "requirements/dev.txt",
+    )  # fmt: skip
+    project.py("-m", "pip", "install", "--quiet", "--no-deps", "-e", ".")
+
+
+def write_signal_docs(project):
+    """docs/signals.md and the README's diagram, written again from the receivers."""
+    path = project.path
     doc = project.py("manage.py", "signals", "--format", "markdown").stdout
     (path / "docs" / "signals.md").write_text(doc, encoding="utf-8")
     diagram = project.py("manage.py", "signals", "--format", "mermaid").stdout
@@ -446,36 +476,74 @@ def test_cruft_update_from_the_real_first_release(
         ),
         encoding="utf-8",
     )
-    # 8. make check (below), with the users and profiles of 1.0.0 kept.
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("cruft-update-2")
+def test_cruft_update_from_the_real_2_0_0(tmp_path, cookiecutter_config, make_project):
+    template = current_template(tmp_path)
+    release = release_commit(template, "2.0.0")
+    project = create_project(
+        tmp_path, template, cookiecutter_config, make_project, "--checkout", release
+    )
+    readme_venv(project, tmp_path)
+    path = project.path
+    secret = (path / ".env").read_bytes()
+    assert template_version(path) == "2.0.0"
+    make_user_edits(project)
+    project.py("manage.py", "migrate", "--no-input")
+    project.py("manage.py", "shell", "-c", MAKE_USERS)
     assert users_of(project) == USERS
-    make_check(project, "cruft-update-first-release")
+    assert git("status", "--porcelain", cwd=path).stdout == ""
+
+    user_files = user_files_of(path)
+    update_and_check_merge(project, template, user_files, secret)
+    assert template_version(path) == changelog_releases()[0]
+
+    # CHANGELOG's "Action needed" for a project made from 2.0.0.
+    # 1. Install the dependencies again from the lock; lock for this project.
+    project.py(
+        "-m", "pip", "install", "--quiet", "--require-hashes",
+        "-r", "requirements/dev.txt",
+    )  # fmt: skip
+    project.run("make", "lock", f"PYTHON={project.python}")
+    git("add", "-A", cwd=path)
+    git("commit", "-q", "-m", "Locked for this project", cwd=path)
+    # 2. Apply the release's migrations.
+    project.py("manage.py", "migrate", "--no-input")
+    # 3. Write docs/signals.md and the README's diagram again.
+    write_signal_docs(project)
+    # 4. make check, with the users and profiles of 2.0.0 kept.
+    assert users_of(project) == USERS
+    make_check(project, "cruft-update-2.0.0")
 
 
-def test_migrations_of_the_first_release_are_unchanged():
+@pytest.mark.parametrize("version", sorted(RELEASE_COMMITS))
+def test_migrations_of_each_release_are_unchanged(version):
     """From 1.0.0 on, migrations are append-only: a project that ran them takes the update.
 
     A migration edited after its release never runs again on a database
     that applied it (1.0.0's `0001_initial` gained a column after the
     release once, and such a database never got it).
     """
-    first_release = first_release_commit(TEMPLATE)
+    commit = release_commit(TEMPLATE, version)
     released = git(
         "ls-tree",
         "-r",
         "--name-only",
-        first_release,
+        commit,
         "--",
         "{{cookiecutter.project_slug}}",
         cwd=TEMPLATE,
     ).stdout.split("\n")
     migrations = [name for name in released if "/migrations/0" in name]
-    assert migrations, f"no migration in {first_release}"
+    assert migrations, f"no migration in {commit}"
     for name in migrations:
-        shipped = git("show", f"{first_release}:{name}", cwd=TEMPLATE).stdout
+        shipped = git("show", f"{commit}:{name}", cwd=TEMPLATE).stdout
         current = TEMPLATE / name
-        assert current.is_file(), f"{name} of {FIRST_RELEASE} was deleted"
+        assert current.is_file(), f"{name} of {version} was deleted"
         assert current.read_text(encoding="utf-8") == shipped, (
-            f"{name} changed since {FIRST_RELEASE}: add a migration instead"
+            f"{name} changed since {version}: add a migration instead"
         )
 
 
