@@ -16,9 +16,11 @@ from ..models import Notification
 
 
 def signup(username: str = "ada") -> User:
-    return sign_up(
+    user = sign_up(
         username=username, email=f"{username}@example.com", password="pass-1234"
     )
+    assert user is not None  # a new address
+    return user
 
 
 def welcome_of(user: User) -> Notification:
