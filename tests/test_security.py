@@ -530,7 +530,7 @@ def test_avatar_uploads_are_capped_in_pixels_and_in_number(project, serve):
     assert by_address == [302] * 20 + [429] * 10
 
 
-# Prints the audit trail but logins: [action, actor's username, address, changes].
+# Prints the audit trail but logins, signups and confirmations: [action, actor's username, address, changes].
 AUDIT_TRAIL = """
 import json, django
 django.setup()
@@ -539,7 +539,8 @@ AuditEvent = apps.get_model("audit", "AuditEvent")
 print(json.dumps([
     [e.action, e.actor and e.actor.username, e.ip_address, e.target_repr, e.changes]
     for e in AuditEvent.objects.exclude(action__in=["logged_in", "login_failed",
-                                                    "locked_out", "signed_up"])
+                                                    "locked_out", "signed_up",
+                                                    "email_confirmed"])
     .select_related("actor").order_by("pk")
 ]))
 """
