@@ -530,7 +530,8 @@ def test_avatar_uploads_are_capped_in_pixels_and_in_number(project, serve):
     assert by_address == [302] * 20 + [429] * 10
 
 
-# Prints the audit trail but logins, signups and confirmations: [action, actor's username, address, changes].
+# Prints the audit trail but logins, signups and confirmations:
+# [action, actor's username, address, changes].
 AUDIT_TRAIL = """
 import json, django
 django.setup()
