@@ -77,7 +77,7 @@ demo: $(VENV_STAMP)
 	cd $(DEMO_PROJECT) && ../.venv/bin/python manage.py migrate
 	@# Links in emails (printed on the console) point to this server.
 	cd $(DEMO_PROJECT) && DJANGO_SITE_URL=http://127.0.0.1:$(PORT) ../.venv/bin/python manage.py shell --verbosity 0 -c "$$DEMO_USER_SCRIPT"
-	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in as demo / demo; Ctrl-C stops)"
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (log in as demo / demo, or sign up and open the link of the welcome email printed below; Ctrl-C stops)"
 	cd $(DEMO_PROJECT) && exec env DJANGO_SITE_URL=http://127.0.0.1:$(PORT) ../.venv/bin/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Remakes docs/profile.png, the screenshot in docs/generated-project.md, with the default

@@ -290,6 +290,8 @@ def main():
             ),
             "PORT": str(port),
             "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
+            # Every locust user signs up from the loopback: no limit.
+            "SIGNUP_ATTEMPTS_PER_ADDRESS": str(10**9),
             "CELERY_BROKER_URL": broker_url,
             "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps({"global_keyprefix": prefix}),
             "PYTHONWARNINGS": "ignore::UserWarning:celery.platforms",

@@ -330,7 +330,9 @@ def user_files_of(path):
 # --- from the real first release to this template ---------------------------
 
 # The users the 1.0.0 project holds before the update, and one profile's
-# nickname (the user's own field): all must survive the update's migrations.
+# nickname (the user's own field): all must survive the update's migrations,
+# and stay active (a signup's account now waits for its address to be
+# confirmed; accounts of earlier releases do not).
 MAKE_USERS = """
 from django.contrib.auth import get_user_model
 User = get_user_model()
@@ -344,7 +346,7 @@ READ_USERS = """
 import json
 from django.contrib.auth import get_user_model
 print(json.dumps(sorted(
-    (user.username, user.email, user.profile.nickname)
+    (user.username, user.email, user.profile.nickname, user.is_active)
     for user in get_user_model().objects.select_related("profile")
 )))
 """
@@ -375,9 +377,9 @@ def users_of(project):
 
 
 USERS = [
-    ["ada", "ada@example.com", "Countess"],
-    ["grace", "grace@example.com", ""],
-    ["linus", "linus@example.com", ""],
+    ["ada", "ada@example.com", "Countess", True],
+    ["grace", "grace@example.com", "", True],
+    ["linus", "linus@example.com", "", True],
 ]
 
 

@@ -1,12 +1,13 @@
 """Attacks on a running project, over HTTP: each test is one finding of issue 22.
 
-Each failed on the project before its fix (findings 1, 3, 4, 6, 7 and 8).
+Each failed on the project before its fix (findings 1, 2, 3, 4, 6, 7 and 8).
 One PostgreSQL project, migrated once, served by gunicorn with production
 settings on a unix socket, as behind nginx. Two servers, started once each
 and shared by the tests: one with DJANGO_TRUSTED_PROXIES left at 0 (the
 default, so every client's address is unknown), one with 1 (the client is
-the last X-Forwarded-For entry). Each test uses usernames of its own, so
-the lockout counts of one never reach another.
+the last X-Forwarded-For entry); and a third, with 1, whose emails go to a
+mail sink (tests/support/mail_sink.py), for the signup's. Each test uses
+usernames of its own, so the lockout counts of one never reach another.
 """
 
 import base64
@@ -21,6 +22,7 @@ from html.parser import HTMLParser
 
 import pytest
 from support import harness
+from support.mail_sink import MailSink
 
 pytestmark = pytest.mark.slow
 
@@ -256,6 +258,35 @@ def serve(project, tmp_path_factory):
         harness.stop(process)
 
 
+@pytest.fixture(scope="module")
+def mailed(project, tmp_path_factory):
+    """(socket, sink): gunicorn, with one trusted proxy, whose emails reach a mail sink."""
+    directory = tmp_path_factory.mktemp("gunicorn-mailed")
+    socket_path = directory / "gunicorn.sock"
+    with MailSink() as sink:
+        env = {
+            **project.env,
+            "DJANGO_TRUSTED_PROXIES": "1",
+            "DJANGO_EMAIL_OPTIONS": json.dumps(
+                {"host": "127.0.0.1", "port": sink.port}
+            ),
+            "GUNICORN_CMD_ARGS": f"--bind unix:{socket_path} --workers 1",
+        }
+        process = harness.start(
+            [project.python, "-m", "gunicorn", "-c", "config/gunicorn.py"],
+            directory / "gunicorn.log",
+            project.path,
+            env,
+        )
+        try:
+            harness.wait_for(
+                lambda: healthy(socket_path), "gunicorn did not start", [process]
+            )
+            yield socket_path, sink
+        finally:
+            harness.stop(process)
+
+
 def healthy(socket_path):
     try:
         response, _ = Client(socket_path).request("GET", "/healthz/")
@@ -289,6 +320,87 @@ def test_failures_from_an_unknown_address_still_lock_out(project, serve):
     assert statuses[:4] == [200] * 4
     assert statuses[4:] == [429] * 16
     assert attacker.log_in(victim, PASSWORD) == 429
+
+
+SIGNUP_PASSWORD = "Analytical engine 1843"
+CSRF = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+"')
+
+
+def test_signup_does_not_tell_which_addresses_have_accounts(project, mailed):
+    """Finding 2: "An account with this email address already exists", in any case,
+    78 probes a second with mismatched passwords, so that nothing was created."""
+    socket_path, sink = mailed
+    [owner] = create_users(project, "signup-owner-")
+    taken, new = f"{owner.upper()}@EXAMPLE.com", "signup-new@example.com"
+
+    def probe(email, password2, address):
+        """What the attacker sees of one signup: status, Location, page, cookie names."""
+        client = Client(socket_path, forwarded=address)
+        response, page = client.post_form(
+            "/accounts/signup/",
+            {
+                "username": "signup-prober",
+                "email": email,
+                "password1": SIGNUP_PASSWORD,
+                "password2": password2,
+            },
+        )
+        cookies = sorted(
+            cookie.partition("=")[0]
+            for cookie in response.headers.get_all("Set-Cookie") or []
+        )
+        page = CSRF.sub(r'\1CSRF"', page).replace(email, "EMAIL")
+        return response.status, response.getheader("Location"), page, cookies
+
+    # As the attacker did (mismatched passwords: nothing is created), then for real.
+    mismatched = [probe(email, "other", "203.0.113.21") for email in (taken, new)]
+    matching = [probe(email, SIGNUP_PASSWORD, "203.0.113.22") for email in (taken, new)]
+
+    assert mismatched[0] == mismatched[1]
+    assert mismatched[0][0] == 200
+    assert matching[0] == matching[1]
+    assert matching[0][:2] == (302, "/accounts/signup/done/")
+    # The owner of the taken address is told; the new address gets its link.
+    owner_address = f"{owner}@example.com"
+    assert sink.wait_for(lambda s: s.count()[owner_address] and s.count()[new], 30)
+    [(subject, body)] = sink.to(owner_address)
+    assert "tried to sign up" in subject
+    assert "signup-prober" not in body
+    [(_, welcome)] = sink.to(new)
+    link = re.search(rf"https://{HOST}(/accounts/confirm/\S+/)", welcome)[1]
+
+    # The new account opens only with the link: not before, and then at once.
+    prober = Client(socket_path, forwarded="203.0.113.23")
+    assert prober.log_in("signup-prober", SIGNUP_PASSWORD) == 200
+    confirmed, _ = prober.post_form(link, {})
+    assert (confirmed.status, confirmed.getheader("Location")) == (
+        302,
+        "/accounts/profile/",
+    )
+    assert "sessionid" in prober.cookies
+    assert (
+        Client(socket_path, forwarded="203.0.113.24").log_in(
+            "signup-prober", SIGNUP_PASSWORD
+        )
+        == 302
+    )
+
+    # Signups are limited per client address (20 an hour) and per email
+    # address (5): over either, 429 for taken and new addresses alike.
+    flooder = [probe(f"flood-{n}@example.com", "x", "203.0.113.25") for n in range(20)]
+    over_address = [probe(email, "x", "203.0.113.25") for email in (taken, new)]
+    # The taken and the new address have had 2 signups each; 3 more each.
+    for n in range(3):
+        for email in (taken, new):
+            probe(email, "x", f"198.51.100.{n}")
+    over_email = [probe(email, "x", "198.51.100.99") for email in (taken, new)]
+
+    assert {status for status, *_ in flooder} == {200}
+    assert over_address[0] == over_address[1]
+    assert over_address[0][0] == 429
+    assert "Too many signups" in over_address[0][2]
+    assert over_email[0] == over_email[1]
+    assert over_email[0][0] == 429
 
 
 def test_the_confirmation_page_does_not_tell_which_accounts_are_confirmed(
@@ -418,7 +530,8 @@ def test_avatar_uploads_are_capped_in_pixels_and_in_number(project, serve):
     assert by_address == [302] * 20 + [429] * 10
 
 
-# Prints the audit trail but logins: [action, actor's username, address, changes].
+# Prints the audit trail but logins, signups and confirmations:
+# [action, actor's username, address, changes].
 AUDIT_TRAIL = """
 import json, django
 django.setup()
@@ -427,7 +540,8 @@ AuditEvent = apps.get_model("audit", "AuditEvent")
 print(json.dumps([
     [e.action, e.actor and e.actor.username, e.ip_address, e.target_repr, e.changes]
     for e in AuditEvent.objects.exclude(action__in=["logged_in", "login_failed",
-                                                    "locked_out", "signed_up"])
+                                                    "locked_out", "signed_up",
+                                                    "email_confirmed"])
     .select_related("actor").order_by("pk")
 ]))
 """

@@ -22,6 +22,7 @@ class Recorder:
     def __init__(self):
         self.lock = threading.Lock()
         self.messages = []  # (recipients, subject)
+        self.bodies = []  # the text of each message, in the same order
         self.received_at = []  # time.monotonic() of each message
         self.seen = set()  # recipients announced (RCPT), delivered or not
         self.slow = {}  # recipient -> seconds to wait before accepting it, once
@@ -41,9 +42,12 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        subject = message_from_bytes(envelope.content).get("Subject", "")
+        message = message_from_bytes(envelope.content)
+        subject = message.get("Subject", "")
+        body = message.get_payload(decode=True).decode(errors="replace")
         with self.lock:
             self.messages.append((tuple(envelope.rcpt_tos), subject))
+            self.bodies.append(body)
             self.received_at.append(time.monotonic())
         return "250 Message accepted for delivery"
 
@@ -69,6 +73,16 @@ class MailSink:
         """How many messages each recipient got."""
         with self.recorder.lock:
             return Counter(r for rcpts, _ in self.recorder.messages for r in rcpts)
+
+    def to(self, recipient):
+        """The (subject, body) of each message sent to `recipient`."""
+        with self.recorder.lock:
+            pairs = zip(self.recorder.messages, self.recorder.bodies, strict=True)
+            return [
+                (subject, body)
+                for (rcpts, subject), body in pairs
+                if recipient in rcpts
+            ]
 
     def total(self):
         with self.recorder.lock:

@@ -281,6 +281,14 @@ AVATAR_UPLOADS_PER_USER = env.int("AVATAR_UPLOADS_PER_USER", default=10)
 AVATAR_UPLOADS_PER_ADDRESS = env.int("AVATAR_UPLOADS_PER_ADDRESS", default=30)
 AVATAR_UPLOAD_WINDOW = timedelta(hours=1)
 
+# Signup forms sent per client address (as the lockout counts it) and per
+# email address typed within the window (users.services.signup_allowed): each
+# may cost a password hash and an email to someone. Over a limit the page
+# answers 429, whether the address has an account or not.
+SIGNUP_ATTEMPTS_PER_ADDRESS = env.int("SIGNUP_ATTEMPTS_PER_ADDRESS", default=20)
+SIGNUP_ATTEMPTS_PER_EMAIL = env.int("SIGNUP_ATTEMPTS_PER_EMAIL", default=5)
+SIGNUP_ATTEMPT_WINDOW = timedelta(hours=1)
+
 # Content Security Policy (Django's middleware): the pages load scripts,
 # styles, images and fonts from this site only, and run no inline script.
 SECURE_CSP = {
@@ -309,6 +317,12 @@ NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10)
 # At most one password reset email per account in this many seconds: more
 # requests inside it send nothing (and show the same page).
 NOTIFICATIONS_RESET_COOLDOWN = env.int("NOTIFICATIONS_RESET_COOLDOWN", default=300)
+# At most one "someone tried to sign up with your address" email per account
+# in this many seconds: more signups with the address inside it send nothing
+# (and show the same page).
+NOTIFICATIONS_ACCOUNT_EXISTS_COOLDOWN = env.int(
+    "NOTIFICATIONS_ACCOUNT_EXISTS_COOLDOWN", default=300
+)
 {%- if cookiecutter.background == "celery" %}
 
 # Celery (config/celery.py): workers run the side effects that receivers queue

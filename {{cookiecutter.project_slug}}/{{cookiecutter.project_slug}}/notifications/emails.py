@@ -52,10 +52,19 @@ def password_reset_context(notification: Notification) -> dict[str, str]:
     }
 
 
+def account_exists_context(notification: Notification) -> dict[str, str]:
+    """Where the owner of an address someone tried to sign up with can log in or reset."""
+    return {
+        "login_url": settings.SITE_URL + reverse("login"),
+        "reset_url": settings.SITE_URL + reverse("password_reset"),
+    }
+
+
 # What each kind of email needs besides the user and the project name.
 CONTEXT_BUILDERS: dict[str, Callable[[Notification], dict[str, Any]]] = {
     Notification.Kind.WELCOME: welcome_context,
     Notification.Kind.PASSWORD_RESET: password_reset_context,
+    Notification.Kind.ACCOUNT_EXISTS: account_exists_context,
 }
 
 

@@ -8,12 +8,14 @@ class Notification(models.Model):
     The row commits or rolls back with that change, so a message can be
     neither lost nor sent for something that never happened. `sent_at` stays
     empty until delivery succeeds. One row per user and kind: a kind that can
-    be asked for again (a password reset) sets its row back to unsent.
+    be asked for again (a password reset, the notice of a signup with a taken
+    address) sets its row back to unsent.
     """
 
     class Kind(models.TextChoices):
         WELCOME = "welcome", "Welcome email"
         PASSWORD_RESET = "password_reset", "Password reset email"
+        ACCOUNT_EXISTS = "account_exists", "Account exists email"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

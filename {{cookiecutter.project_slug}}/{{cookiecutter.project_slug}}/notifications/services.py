@@ -49,15 +49,45 @@ def queue_welcome(user: User, *, using: str) -> None:
 def queue_password_reset(user: User, *, domain: str, use_https: bool) -> None:
     """Put a password reset email in the outbox, at most one per NOTIFICATIONS_RESET_COOLDOWN.
 
-    The user's one reset row is set back to unsent, so asking again sends
-    again once the cool-down since the last request has passed; a request
-    inside it writes and sends nothing. The row keeps the link's domain and
-    scheme but never the token, which delivery makes when it sends the email.
+    The row keeps the link's domain and scheme but never the token, which
+    delivery makes when it sends the email.
+    """
+    queue_again(
+        user,
+        Notification.Kind.PASSWORD_RESET,
+        context={"domain": domain, "protocol": "https" if use_https else "http"},
+        cooldown=settings.NOTIFICATIONS_RESET_COOLDOWN,
+    )
+
+
+def queue_account_exists(user: User) -> None:
+    """Tell the owner of an address that someone tried to sign up with it, at most
+    once per NOTIFICATIONS_ACCOUNT_EXISTS_COOLDOWN.
+
+    The signup page answers as for a new address; this email is the only
+    place that says the address has an account, and only its owner reads it.
+    """
+    queue_again(
+        user,
+        Notification.Kind.ACCOUNT_EXISTS,
+        context={},
+        cooldown=settings.NOTIFICATIONS_ACCOUNT_EXISTS_COOLDOWN,
+    )
+
+
+def queue_again(
+    user: User, kind: Notification.Kind, *, context: dict[str, str], cooldown: int
+) -> None:
+    """Put an email that can be asked for again in the outbox, at most one per `cooldown` seconds.
+
+    The user's one row of that kind is set back to unsent, so asking again
+    sends again once the cool-down since the last request has passed; a
+    request inside it writes and sends nothing.
     """
     using = user._state.db
     now = timezone.now()
     fields = {
-        "context": {"domain": domain, "protocol": "https" if use_https else "http"},
+        "context": context,
         # A new request: the cool-down and the sweep's grace period start again.
         "created_at": now,
         "claimed_at": None,
@@ -66,23 +96,21 @@ def queue_password_reset(user: User, *, domain: str, use_https: bool) -> None:
         "attempts": 0,
         "last_error": "",
     }
-    rows = Notification.objects.using(using).filter(
-        user=user, kind=Notification.Kind.PASSWORD_RESET
-    )
+    rows = Notification.objects.using(using).filter(user=user, kind=kind)
     notification_id = rows.values_list("pk", flat=True).first()
     if notification_id is None:
         try:
             with transaction.atomic(using=using):
                 notification_id = (
                     Notification.objects.using(using)
-                    .create(user=user, kind=Notification.Kind.PASSWORD_RESET, **fields)
+                    .create(user=user, kind=kind, **fields)
                     .pk
                 )
         except IntegrityError:  # a request racing this one wrote it first
             return
     else:
         # One conditional UPDATE: of two requests racing, at most one wins.
-        cooled_down = now - timedelta(seconds=settings.NOTIFICATIONS_RESET_COOLDOWN)
+        cooled_down = now - timedelta(seconds=cooldown)
         if not rows.filter(pk=notification_id, created_at__lte=cooled_down).update(
             **fields
         ):

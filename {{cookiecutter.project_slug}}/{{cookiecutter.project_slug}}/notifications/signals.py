@@ -1,8 +1,10 @@
-"""What the notifications app does when a user is created or asks for a password reset.
+"""What the notifications app does when a user is created, asks for a password reset,
+or when someone signs up with an address that has an account.
 
 Connected by NotificationsConfig.ready(). The users app never imports this
 one: it does not know that a welcome email exists, and it asks for a reset
-email only by sending its password_reset_requested signal.
+email, or for the notice to an address's owner, only by sending its
+password_reset_requested and signup_with_taken_email signals.
 """
 
 from typing import Any
@@ -13,7 +15,7 @@ from django.dispatch import receiver
 
 from ..signal_tools.defers import defers
 from ..users.models import User
-from ..users.signals import password_reset_requested
+from ..users.signals import password_reset_requested, signup_with_taken_email
 from . import services
 
 
@@ -51,3 +53,14 @@ def queue_password_reset(
     says the same (services.queue_password_reset).
     """
     services.queue_password_reset(user, domain=domain, use_https=use_https)
+
+
+@receiver(signup_with_taken_email, dispatch_uid="notifications.queue_account_exists")
+@defers("commit", {% if cookiecutter.background == "none" %}"response"{% else %}"task"{% endif %})
+def queue_account_exists(sender: type, user: User, **kwargs: Any) -> None:
+    """Tell an address's owner that someone tried to sign up with it, at most once per cool-down.
+
+    The signup page answered as for a new address: this email, to the
+    owner only, is where it says the address has an account.
+    """
+    services.queue_account_exists(user)

@@ -15,7 +15,9 @@ from django.http import HttpRequest
 
 {% if cookiecutter.background == "none" -%}
 from ..web.after_response import after_response
-from . import services
+from . import selectors, services
+{% else -%}
+from . import selectors
 {% endif -%}
 from .avatars import reencode_avatar
 from .models import Profile
@@ -31,25 +33,60 @@ from .validators import (
 
 
 class SignUpForm(UserCreationForm):
-    """Username, email and password twice; validates only, the view calls sign_up()."""
+    """Username, email and password twice; validates only, the view calls sign_up().
+
+    It never says that an address has an account: that is sign_up()'s to
+    handle, the same way for every address. The email is a form field, not
+    a model field of the form, so the model's unique constraint on it is not
+    checked here either. A taken username is refused openly, as everywhere.
+    """
 
     email = forms.EmailField(
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        help_text="We send your welcome email here. One account per address.",
+        help_text="We send a link here that opens your account. One account per address.",
     )
+    field_order = ["username", "email", "password1", "password2"]
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
-        fields = ("username", "email")
+        fields = ("username",)
 
     def clean_email(self) -> str:
         email = get_user_model().objects.normalize_email(self.cleaned_data["email"])
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email address already exists.", code="unique"
-            )
+        # Password validation compares the password with the address too.
+        self.instance.email = email
         return email
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's login form; an account waiting for its address to be confirmed is told so.
+
+    Django's backend refuses an inactive account as it refuses a wrong
+    password. Given the right password, and only then, the form says that
+    the address must be confirmed first (AuthenticationForm's "inactive"
+    error): the person who typed it knows the password already.
+    """
+
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        "inactive": (
+            "This account's email address is not confirmed yet: open the link "
+            "in the email we sent to it, then log in."
+        ),
+    }
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if not getattr(self.request, "axes_locked_out", False):
+                username = self.cleaned_data.get("username")
+                waiting = selectors.awaiting_confirmation(username)
+                password = self.cleaned_data.get("password") or ""
+                if waiting is not None and waiting.check_password(password):
+                    self.confirm_login_allowed(waiting)
+            raise
 
 
 class ProfileForm(forms.ModelForm):

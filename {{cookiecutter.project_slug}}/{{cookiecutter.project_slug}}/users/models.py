@@ -133,3 +133,20 @@ class AvatarUpload(models.Model):
 
     def __str__(self) -> str:
         return f"avatar upload by {self.user_id} from {self.address}"
+
+
+class SignupAttempt(models.Model):
+    """A signup form sent, kept for an hour to limit signups per address and per email address.
+
+    Each one may cost a password hash and an email (services.signup_allowed).
+    The email address typed is kept as a keyed hash only: it may be anybody's.
+    """
+
+    # As the login lockout counts it (users/lockout.py): never empty, IPv6 by /64.
+    address = models.GenericIPAddressField()
+    # services.email_key() of the address typed; empty if none was.
+    email_key = models.CharField(max_length=64, blank=True, db_index=True)
+    attempted_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"signup attempt from {self.address}"

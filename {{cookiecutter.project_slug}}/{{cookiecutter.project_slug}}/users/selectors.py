@@ -91,3 +91,24 @@ def permission_names(pks: Collection[Any], *, using: str) -> list[str]:
         f"{app}.{codename}"
         for app, codename in rows.values_list("content_type__app_label", "codename")
     )
+
+
+def awaiting_confirmation(username: object) -> User | None:
+    """The account with this username if it waits for its address to be confirmed, or None.
+
+    An inactive account whose address is not confirmed: a signup's, until
+    the link of its welcome email is opened.
+    """
+    if not isinstance(username, str):
+        return None
+    return User._default_manager.filter(
+        **{User.USERNAME_FIELD: username}, is_active=False, email_confirmed_at=None
+    ).first()
+
+
+def account_with_email(email: str) -> User | None:
+    """The account that has this email address, ignoring case, or None.
+
+    As the database's unique constraint compares them (Lower("email")).
+    """
+    return User._default_manager.filter(email__iexact=email).first()

@@ -5,31 +5,100 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 # The module, not its names: signals.py calls this one's functions too.
-from . import signals
-from .models import AvatarUpload, User
+from . import selectors, signals
+from .models import AvatarUpload, SignupAttempt, User
 
 
 @transaction.atomic
 def sign_up(
     *, username: str, email: str, password: str, request: HttpRequest | None = None
-) -> User:
-    """Create a user. Other apps react: profile and welcome email on post_save.
+) -> User | None:
+    """Open an account that waits for its address to be confirmed; None if the address has one.
 
-    Given the request of a signup form, also sends user_signed_up (the audit
-    trail records the signup's IP address and browser); the admin and
-    create_user() never send it.
+    The new user is inactive (it cannot log in) until the owner of the
+    address opens the confirmation link of the welcome email that other apps
+    send on post_save (confirm_email activates it). Given the request of a
+    signup form, also sends user_signed_up (the audit trail records the
+    signup's IP address and browser); the admin and create_user() never do.
+
+    An address that already has an account, in any case, gets no new one:
+    its owner is told instead (signup_with_taken_email; the notifications
+    app emails them), and the caller answers as for a new account, so the
+    signup page does not tell anyone which addresses have accounts. That
+    path hashes the password too and queues one email, like the new one:
+    it is not much faster (benchmarks/reset_timing.py measures both).
+    Raises IntegrityError only if another signup took the username meanwhile.
     """
-    user = get_user_model().objects.create_user(
-        username=username, email=email, password=password
+    users = get_user_model()._default_manager
+    owner = selectors.account_with_email(email)
+    if owner is None:
+        try:
+            with transaction.atomic():
+                user = users.create_user(
+                    username=username, email=email, password=password, is_active=False
+                )
+        except IntegrityError:
+            # Another signup committed first: with this address, or the username.
+            owner = selectors.account_with_email(email)
+            if owner is None:
+                raise
+        else:
+            if request is not None:
+                signals.user_signed_up.send(
+                    sender=type(user), user=user, request=request
+                )
+            return user
+    # The new path's cost: one password hash (Argon2), thrown away.
+    make_password(password)
+    signals.signup_with_taken_email.send(
+        sender=type(owner), user=owner, request=request
     )
-    if request is not None:
-        signals.user_signed_up.send(sender=type(user), user=user, request=request)
-    return user
+    return None
+
+
+def email_key(email: str) -> str:
+    """What a SignupAttempt keeps of an address: a keyed hash, the same in any case.
+
+    The same text always gives the same key, so attempts with one address
+    count together, but the key cannot be turned back into the address
+    without SECRET_KEY. "" for no address.
+    """
+    typed = unicodedata.normalize("NFKC", email.strip()).casefold()
+    if not typed:
+        return ""
+    return salted_hmac("users.SignupAttempt", typed, algorithm="sha256").hexdigest()
+
+
+@transaction.atomic
+def signup_allowed(address: str, email: str) -> bool:
+    """Count a signup form sent from address with email; False, uncounted, past a limit.
+
+    At most SIGNUP_ATTEMPTS_PER_ADDRESS per client address and
+    SIGNUP_ATTEMPTS_PER_EMAIL per email address (as typed, ignoring case)
+    within SIGNUP_ATTEMPT_WINDOW, whatever the form holds and whether the
+    address has an account or not: each signup may cost a password hash and
+    an email to someone. Two workers counting at once may each let one more
+    through: a bound, not an exact count.
+    """
+    since = timezone.now() - settings.SIGNUP_ATTEMPT_WINDOW
+    SignupAttempt.objects.filter(attempted_at__lt=since).delete()
+    key = email_key(email)
+    by_address = SignupAttempt.objects.filter(address=address).count()
+    by_email = SignupAttempt.objects.filter(email_key=key).count() if key else 0
+    if (
+        by_address >= settings.SIGNUP_ATTEMPTS_PER_ADDRESS
+        or by_email >= settings.SIGNUP_ATTEMPTS_PER_EMAIL
+    ):
+        return False
+    SignupAttempt.objects.create(address=address, email_key=key)
+    return True
 
 
 def request_password_resets(
@@ -64,17 +133,22 @@ def request_password_resets(
 def confirm_email(user: User, *, request: HttpRequest | None = None) -> bool:
     """Mark the user's email address as confirmed and send email_confirmed; False if it was already.
 
-    The caller has checked the link's token. One conditional UPDATE, so two
-    clicks racing confirm once, and an address changed since the check stays
-    unconfirmed. The audit trail records the confirmation on the signal.
+    The caller has checked the link's token. An account waiting for this
+    since its signup (inactive) is activated: its link was made while it
+    was inactive, and the token covers that (tokens.py), so the older link
+    of an account an admin deactivated does not get here. One conditional
+    UPDATE, so two clicks racing confirm once, and an address changed since
+    the check stays unconfirmed. The audit trail records the confirmation
+    on the signal.
     """
     now = timezone.now()
     unconfirmed = type(user)._default_manager.filter(
-        pk=user.pk, email=user.email, email_confirmed_at=None
+        pk=user.pk, email=user.email, email_confirmed_at=None, is_active=user.is_active
     )
-    if not unconfirmed.update(email_confirmed_at=now):
+    if not unconfirmed.update(email_confirmed_at=now, is_active=True):
         return False
     user.email_confirmed_at = now
+    user.is_active = True
     signals.email_confirmed.send(sender=type(user), user=user, request=request)
     return True
 

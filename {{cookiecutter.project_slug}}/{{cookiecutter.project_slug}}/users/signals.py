@@ -17,7 +17,8 @@ from . import selectors, services
 from .models import Profile, User
 
 # Sent by users.services.sign_up() when a person signs up through a request,
-# after the user is created and in the same transaction. Not sent for users
+# after the user is created (inactive until its address is confirmed) and in
+# the same transaction. Not sent for users
 # made by the admin, create_user() or a command: listen to post_save for
 # "a user exists now", to this for "someone signed up".
 # Arguments: user (the new user), request (the HttpRequest of the signup).
@@ -38,9 +39,19 @@ user_signed_up = Signal()
 # request (the HttpRequest, or None{% if cookiecutter.background != "none" %}: None from the worker{% endif %}).
 password_reset_requested = Signal()
 
+# Sent by users.services.sign_up() instead of creating a user when the
+# address typed already has an account (ignoring case), in the signup's
+# transaction. The signup page answers as for a new address, so nobody learns
+# which addresses have accounts: the notifications app listens and tells the
+# address's owner (at most once per NOTIFICATIONS_ACCOUNT_EXISTS_COOLDOWN).
+# Arguments: user (the account that has the address), request (the
+# HttpRequest of the signup, or None).
+signup_with_taken_email = Signal()
+
 # Sent by users.services.confirm_email() when the owner of a user's address
 # opened the confirmation link of the welcome email, after email_confirmed_at
-# is set and in the same transaction. Not sent again for the same address.
+# is set (and an account waiting for it since its signup is activated), in the
+# same transaction. Not sent again for the same address.
 # Arguments: user, request (the HttpRequest of the click, or None).
 email_confirmed = Signal()
 

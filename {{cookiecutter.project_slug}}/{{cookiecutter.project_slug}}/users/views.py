@@ -30,36 +30,47 @@ class AuthenticatedHttpRequest(HttpRequest):
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
-    """Create an account through the sign_up service, log the user in, show the profile."""
+    """Open an account through the sign_up service, then say "check your inbox".
+
+    The answer is the same whether the address is new or has an account
+    already (sign_up emails its owner instead): the same redirect, no login,
+    no cookie. Only the link in the email opens the account. Signups are
+    limited per client address and per email address, the same for both.
+    """
     if request.user.is_authenticated:
         return redirect("profile")
     if request.method == "POST":
+        address, email = lockout_address(request), request.POST.get("email", "")
+        if not services.signup_allowed(address, email):
+            messages.error(
+                request,
+                "Too many signups from here or for this email address: try again in an hour.",
+            )
+            context = {"form": SignUpForm()}
+            return render(request, "registration/signup.html", context, status=429)
         form = SignUpForm(request.POST)
         if form.is_valid():
             try:
-                user = sign_up(
+                sign_up(
                     username=form.cleaned_data["username"],
                     email=form.cleaned_data["email"],
                     password=form.cleaned_data["password1"],
                     request=request,
                 )
             except IntegrityError:
-                # Another signup took the name or address after the form checked.
-                form.add_error(None, "This username or email address was just taken.")
+                # Another signup took the username after the form checked.
+                form.add_error("username", "This username was just taken.")
             else:
-                # Two backends (axes' and Django's): say which one vouches.
-                login(
-                    request, user, backend="django.contrib.auth.backends.ModelBackend"
-                )
-                messages.success(
-                    request,
-                    f"Welcome, {user.get_username()}! Your account is ready, "
-                    "and a signal created this profile for it.",
-                )
-                return redirect("profile")
+                return redirect("signup_done")
     else:
         form = SignUpForm()
     return render(request, "registration/signup.html", {"form": form})
+
+
+@require_http_methods(["GET", "HEAD"])
+def signup_done(request: HttpRequest) -> HttpResponse:
+    """Check your inbox: where every signup ends, whatever its address."""
+    return render(request, "registration/signup_done.html")
 
 
 @login_required
@@ -110,8 +121,20 @@ def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
         return render(request, "users/confirm_email_failed.html", status=400)
     if request.method != "POST":
         return render(request, "users/confirm_email.html")
+    waiting = not user.is_active
     if not services.confirm_email(user, request=request):
         return render(request, "users/confirm_email_done.html")
+    if waiting:
+        # The account was waiting for this link since its signup: open it and
+        # log its owner in, as django-allauth does on confirmation.
+        # Two backends (axes' and Django's): say which one vouches.
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request,
+            f"Welcome, {user.get_username()}! {user.email} is confirmed and your "
+            "account is open; a signal created this profile for it.",
+        )
+        return redirect("profile")
     messages.success(request, f"Thank you: {user.email} is confirmed.")
     return redirect("home")
 
@@ -120,12 +143,16 @@ def was_the_link_before_confirming(user: User, token: str) -> bool:
     """Whether a confirmed user's token is their link, valid until they confirmed.
 
     Confirming changes the hash the token covers (tokens.py); checked against
-    the user as they were before, only the link sent to them matches.
+    the user as they were before (unconfirmed, and inactive if the link was
+    a signup's), only the link sent to them matches.
     """
     if user.email_confirmed_at is None:
         return False
     before = copy(user)
     before.email_confirmed_at = None
+    if email_confirmation_token.check_token(before, token):
+        return True
+    before.is_active = False
     return email_confirmation_token.check_token(before, token)
 
 

@@ -71,7 +71,7 @@ def test_the_welcome_email_is_sent_after_the_signup_response(live_server, gated_
     )
 
     assert response.status == 302
-    assert response.headers["Location"] == "/accounts/profile/"
+    assert response.headers["Location"] == "/accounts/signup/done/"
     gated_email.gate.set()
     [email] = wait_for_emails(1)
     assert email.to == ["ada@example.com"]

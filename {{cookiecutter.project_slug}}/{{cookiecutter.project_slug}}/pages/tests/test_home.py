@@ -3,7 +3,8 @@ from django.test import Client
 
 from ...audit.models import AuditEvent
 from ...notifications.models import Notification
-from ...users.services import sign_up
+from ...users.models import User
+from ...users.services import confirm_email, sign_up
 from ...users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +25,8 @@ def test_home_tells_a_new_user_their_profile_was_made_and_email_sent(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         user = sign_up(username="ada", email="ada@example.com", password="pass-1843")
+    assert user is not None
+    confirm_email(user)  # the welcome email's link opens the account
     client.force_login(user)
 
     html = client.get("/").content.decode()
@@ -45,10 +48,12 @@ def test_home_counts_the_audit_entries_about_the_user(client):
     )
     grace = UserFactory(username="grace")
     Client().force_login(grace)  # her login entry is not about ada
+    User.objects.filter(username="ada").update(is_active=True)  # as if confirmed
+    client.force_login(User.objects.get(username="ada"))
 
     html = client.get("/").content.decode()
 
-    # The signup itself and the login that follows it.
+    # The signup itself and a login.
     entries = AuditEvent.objects.filter(target_repr="ada")
     assert sorted(entries.values_list("action", flat=True)) == [
         "logged_in",

@@ -5,8 +5,10 @@ screenshot of each page.
 """
 
 import re
+import time
 
 import pytest
+from django.conf import settings
 from PIL import Image, ImageDraw
 
 from ..models import Profile, User
@@ -26,7 +28,19 @@ def avatar(tmp_path):
     return path
 
 
-def test_a_visitor_signs_up_edits_the_profile_and_logs_out_and_in(page, avatar):
+def confirmation_path(outbox):
+    """The path of the link in the welcome email, once it is sent (after the response)."""
+    deadline = time.monotonic() + 10
+    while not outbox and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [email] = outbox
+    [link] = re.findall(
+        rf"{re.escape(settings.SITE_URL)}(/accounts/confirm/\S+)", email.body
+    )
+    return link
+
+
+def test_a_visitor_signs_up_edits_the_profile_and_logs_out_and_in(page, avatar, outbox):
     page.open("/")
     assert "Welcome to" in page.text("h1")
     page.screenshot("home-visitor")
@@ -38,6 +52,16 @@ def test_a_visitor_signs_up_edits_the_profile_and_logs_out_and_in(page, avatar):
     page.fill("Password confirmation", PASSWORD)
     page.screenshot("signup")
     page.press("Create my account")
+
+    # Whether the address is new or has an account, the same page: the
+    # email tells which, and only its link opens the account.
+    assert page.path == "/accounts/signup/done/"
+    assert "Check your inbox" in page.text("h1")
+    assert page.driver.get_cookie("sessionid") is None
+    page.screenshot("signup-done")
+    page.open(confirmation_path(outbox))
+    page.screenshot("confirm-email")
+    page.press("Confirm my email address")
 
     # The profile page shows the profile that the post_save receiver created.
     assert page.path == "/accounts/profile/"

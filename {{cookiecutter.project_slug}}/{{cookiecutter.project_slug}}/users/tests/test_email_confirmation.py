@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.utils import timezone
@@ -82,10 +83,13 @@ def test_pressing_the_button_confirms_the_address_and_sends_email_confirmed(
     finally:
         email_confirmed.disconnect(listener)
 
-    assert response.redirect_chain == [("/", 302)]
+    # The account waited for this since its signup: it is open, its owner in.
+    assert response.redirect_chain == [("/accounts/profile/", 302)]
     assert "ada@example.com is confirmed" in response.content.decode()
     user.refresh_from_db()
     assert user.email_confirmed_at is not None
+    assert user.is_active
+    assert client.session[SESSION_KEY] == str(user.pk)
     [signal] = received
     assert signal["user"] == user
     assert signal["request"].path.startswith("/accounts/confirm/")
@@ -219,7 +223,8 @@ def test_the_welcome_email_carries_no_word_a_stranger_chose(client, outbox):
 def test_a_reset_email_to_an_unconfirmed_address_carries_no_word_a_stranger_chose(
     client, outbox
 ):
-    signup(client, username=STRANGER["username"], email="victim@example.com")
+    # An account of an earlier release, whose signup opened it at once.
+    UserFactory(username=STRANGER["username"], email="victim@example.com")
     Profile.objects.filter(user__email="victim@example.com").update(
         display_name=STRANGER["display_name"]
     )
@@ -246,29 +251,75 @@ def test_a_reset_email_to_a_confirmed_address_names_the_account(client, outbox):
     assert email.body.startswith("Hello ada,")
 
 
-def test_an_unconfirmed_address_can_log_in_and_reset_its_password(client, outbox):
+def log_in(client, password="analytical-engine-1843"):
+    return client.post("/accounts/login/", {"username": "ada", "password": password})
+
+
+def test_a_signup_cannot_log_in_until_its_address_is_confirmed(client, outbox):
     signup(client)
-    client.post("/accounts/logout/")
-    assert User.objects.get(username="ada").email_confirmed_at is None
+    welcome = outbox[0]
 
-    response = client.post(
-        "/accounts/login/",
-        {"username": "ada", "password": "analytical-engine-1843"},
-    )
-    assert response.status_code == 302
-    assert response.url == "/"
-
+    refused = log_in(client)
+    # The right password, so the form may say why: the address first.
+    assert refused.status_code == 200
+    assert "email address is not confirmed yet" in refused.content.decode()
+    assert SESSION_KEY not in client.session
+    # A wrong password gets the usual answer, which tells nothing more.
+    wrong = log_in(client, password="wrong-password-1843")
+    assert "not confirmed" not in wrong.content.decode()
+    assert "Please enter a correct username and password" in wrong.content.decode()
+    # Nor can a reset open it: only the link of the welcome email does.
     outbox.clear()
     client.post("/accounts/password_reset/", {"email": "ada@example.com"})
-    assert [email.to for email in outbox] == [["ada@example.com"]]
+    assert outbox == []
+
+    confirm(Client(), confirmation_path(welcome))
+
+    assert log_in(client).status_code == 302
+    assert client.session[SESSION_KEY] == str(User.objects.get(username="ada").pk)
+
+
+def test_an_account_an_admin_deactivated_cannot_use_its_old_link(client, outbox):
+    ada = UserFactory(username="ada")  # active: the admin or create_user made it
+    path = confirmation_path(outbox[-1])
+    ada.is_active = False
+    ada.save()
+
+    assert client.get(path).status_code == 400
+    assert client.post(path).status_code == 400
+    ada.refresh_from_db()
+    assert not ada.is_active
+    assert ada.email_confirmed_at is None
+
+
+def test_confirming_an_active_accounts_address_logs_nobody_in(client, outbox):
+    ada = UserFactory(username="ada")
+    path = confirmation_path(outbox[-1])
+
+    response = confirm(client, path, follow=True)
+
+    assert response.redirect_chain == [("/", 302)]
+    assert SESSION_KEY not in client.session
+    ada.refresh_from_db()
+    assert ada.is_active
+    assert ada.email_confirmed_at is not None
+
+
+def test_the_link_of_an_active_account_is_the_one_earlier_releases_made():
+    """Links sent before the token covered inactive accounts keep working."""
+    ada = UserFactory(username="ada")
+    earlier = f"{ada.pk}{ada.email}{ada.email_confirmed_at}1234"
+
+    assert email_confirmation_token._make_hash_value(ada, 1234) == earlier
 
 
 def test_home_and_profile_say_whether_the_address_is_confirmed(client, outbox):
-    signup(client)
+    ada = UserFactory(username="ada", email="ada@example.com")
+    client.force_login(ada)
     assert "ada@example.com is not confirmed yet" in client.get("/").content.decode()
     assert "not confirmed yet" in client.get("/accounts/profile/").content.decode()
 
-    confirm(client, confirmation_path(outbox[0]))
+    confirm(client, confirmation_path(outbox[-1]))
 
     assert "ada@example.com is confirmed" in client.get("/").content.decode()
     profile = client.get("/accounts/profile/").content.decode()

@@ -9,6 +9,7 @@ from django.test import Client
 from PIL import Image
 
 from ...audit.models import AuditEvent
+from .. import selectors
 from ..forms import SignUpForm
 from ..models import Profile, User
 from ..signals import password_reset_requested
@@ -49,50 +50,118 @@ def test_public_form_pages_have_labelled_fields_and_a_csrf_token(client, url, fi
         assert f'<label for="id_{field}"' in html
 
 
-def test_signup_creates_the_user_logs_in_and_shows_the_profile(
+def test_signup_creates_an_inactive_user_and_says_check_your_inbox(
     client, outbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/accounts/signup/", signup_data(), follow=True)
 
     user = User.objects.get(username="ada")
-    assert response.redirect_chain == [("/accounts/profile/", 302)]
-    assert signed_in_user(client) == str(user.pk)
+    assert response.redirect_chain == [("/accounts/signup/done/", 302)]
+    assert "Check your inbox" in response.content.decode()
+    assert signed_in_user(client) is None
+    assert not user.is_active  # until the welcome email's link is opened
     assert user.email == "ada@example.com"
     assert user.check_password("analytical-engine-1843")
     assert Profile.objects.filter(user=user).count() == 1
-    assert "Welcome, ada!" in response.content.decode()
     assert [email.to for email in outbox] == [["ada@example.com"]]
 
 
-def test_signup_refuses_an_email_already_used_in_another_case(client):
+def test_signup_with_a_taken_address_in_another_case_creates_nothing_and_says_the_same(
+    client, outbox, django_capture_on_commit_callbacks
+):
     UserFactory(username="first", email="ada@example.com")
+    outbox.clear()
 
-    response = client.post("/accounts/signup/", signup_data(email="ADA@Example.COM"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/accounts/signup/", signup_data(email="ADA@Example.COM"), follow=True
+        )
 
-    assert response.status_code == 200
-    assert response.context["form"].errors["email"] == [
-        "An account with this email address already exists."
-    ]
-    assert 'id="id_email_error"' in response.content.decode()
+    assert response.redirect_chain == [("/accounts/signup/done/", 302)]
+    assert "Check your inbox" in response.content.decode()
     assert not User.objects.filter(username="ada").exists()
     assert signed_in_user(client) is None
+    # The owner is told, at the address the account has.
+    [email] = outbox
+    assert email.to == ["ada@example.com"]
+    assert "tried to open an account" in email.body
 
 
-def test_signup_that_loses_a_race_for_the_email_gets_a_form_error(client, monkeypatch):
-    # The other signup commits between this form's checks and its INSERT:
-    # the checks see no such email, the database constraint does.
-    monkeypatch.setattr(SignUpForm, "clean_email", lambda form: form.data["email"])
-    monkeypatch.setattr(User, "validate_constraints", lambda user, exclude=None: None)
-    UserFactory(username="first", email="ada@example.com")
+def answer(response, email):
+    """What a client sees of a signup's answer, its CSRF tokens and the address typed set aside."""
+    body = re.sub(rb'value="[^"]{64}"', b'value="csrf"', response.content)
+    body = body.replace(email.encode(), b"EMAIL")
+    return (
+        response.status_code,
+        response.headers.get("Location"),
+        sorted(response.cookies),
+        body,
+    )
 
-    response = client.post("/accounts/signup/", signup_data(email="ADA@example.com"))
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {},  # a signup that would succeed
+        {"password2": "other-1843"},  # refused whatever the address
+        {"password1": "short", "password2": "short"},
+    ],
+)
+def test_a_taken_and_a_new_address_get_the_same_answer(form):
+    UserFactory(username="first", email="taken@example.com")
+    taken = Client().post(
+        "/accounts/signup/", signup_data(email="TAKEN@example.com", **form)
+    )
+    new = Client().post(
+        "/accounts/signup/", signup_data(email="new@example.com", **form)
+    )
+
+    assert answer(taken, "TAKEN@example.com") == answer(new, "new@example.com")
+
+
+def test_signup_that_loses_a_race_for_the_email_tells_the_owner(
+    client, outbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    # The other signup commits between this signup's lookup and its INSERT:
+    # the lookup sees no such address, the database constraint does.
+    owner = UserFactory(username="first", email="ada@example.com")
+    outbox.clear()
+    looked_up = []
+
+    def stale_first(email):
+        looked_up.append(email)
+        return None if len(looked_up) == 1 else owner
+
+    monkeypatch.setattr(selectors, "account_with_email", stale_first)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/accounts/signup/", signup_data(email="ADA@example.com")
+        )
+
+    assert response.status_code == 302
+    assert response.url == "/accounts/signup/done/"
+    assert len(looked_up) == 2
+    assert not User.objects.filter(username="ada").exists()
+    assert [email.to for email in outbox] == [["ada@example.com"]]
+
+
+def test_signup_that_loses_a_race_for_the_username_says_so(client, monkeypatch):
+    # The other signup commits between this form's checks and its INSERT.
+    monkeypatch.setattr(
+        SignUpForm, "clean_username", lambda form: form.data["username"]
+    )
+    monkeypatch.setattr(User, "validate_unique", lambda user, exclude=None: None)
+    UserFactory(username="ada", email="first@example.com")
+
+    response = client.post("/accounts/signup/", signup_data())
 
     assert response.status_code == 200
-    assert response.context["form"].non_field_errors() == [
-        "This username or email address was just taken."
+    assert response.context["form"].errors["username"] == [
+        "This username was just taken."
     ]
-    assert not User.objects.filter(username="ada").exists()
+    assert User.objects.filter(username="ada").count() == 1
     assert signed_in_user(client) is None
 
 
