@@ -33,7 +33,7 @@ def sign_up(
     app emails them), and the caller answers as for a new account, so the
     signup page does not tell anyone which addresses have accounts. That
     path hashes the password too and queues one email, like the new one:
-    it is not much faster (benchmarks/reset_timing.py measures both).
+    it is not much faster (the template measures both: benchmarks/signup_timing.py).
     Raises IntegrityError only if another signup took the username meanwhile.
     """
     users = get_user_model()._default_manager
