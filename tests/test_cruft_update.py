@@ -511,11 +511,14 @@ def test_cruft_update_from_the_real_2_0_0(tmp_path, cookiecutter_config, make_pr
     project.run("make", "lock", f"PYTHON={project.python}")
     git("add", "-A", cwd=path)
     git("commit", "-q", "-m", "Locked for this project", cwd=path)
-    # 2. Apply the release's migrations.
+    # 2. Merge the user's users migration with the release's, formatted.
+    project.py("manage.py", "makemigrations", "--merge", "--no-input")
+    project.py("-m", "ruff", "format", ".")
+    # 3. Apply the release's migrations.
     project.py("manage.py", "migrate", "--no-input")
-    # 3. Write docs/signals.md and the README's diagram again.
+    # 4. Write docs/signals.md and the README's diagram again.
     write_signal_docs(project)
-    # 4. make check, with the users and profiles of 2.0.0 kept.
+    # 5. make check, with the users and profiles of 2.0.0 kept.
     assert users_of(project) == USERS
     make_check(project, "cruft-update-2.0.0")
 
