@@ -7,8 +7,8 @@ Secure cookies go back by hand: over plain HTTP a cookie jar keeps them.
 Two environment variables, both optional (tests/test_two_nodes.py,
 benchmarks/nodes.py): SIGNUP_RESULTS, a file that gets one line per signup
 tried, "username status" (0: no answer at all); SIGNUP_LIMIT, the number of
-signups after which locust stops. An https --host is checked against
-REQUESTS_CA_BUNDLE, as requests does.
+signups after which locust stops; SIGNUP_CA_BUNDLE, the certificate an
+https --host is checked against (the tests' nginx has a self-signed one).
 """
 
 import os
@@ -23,6 +23,7 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 PROXY = {"X-Forwarded-Proto": "https"}
 RESULTS = os.environ.get("SIGNUP_RESULTS")
 LIMIT = int(os.environ.get("SIGNUP_LIMIT") or 0)
+CA_BUNDLE = os.environ.get("SIGNUP_CA_BUNDLE")
 # Signups started and finished by all users of this process (one process:
 # gevent runs the users one at a time between requests).
 counts = {"started": 0, "finished": 0}
@@ -40,6 +41,8 @@ class SignUp(HttpUser):
     def on_start(self):
         # The address the browser sees: the proxy's, over HTTPS.
         self.origin = self.host.replace("http://", "https://", 1)
+        if CA_BUNDLE:
+            self.client.verify = CA_BUNDLE
 
     @task
     def sign_up(self):

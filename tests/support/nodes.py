@@ -223,7 +223,7 @@ def locust(url, users, limit, results, cafile, log, csv_prefix=None):
         **os.environ,
         "SIGNUP_RESULTS": str(results),
         "SIGNUP_LIMIT": str(limit),
-        "REQUESTS_CA_BUNDLE": str(cafile),
+        "SIGNUP_CA_BUNDLE": str(cafile),
     }
     return harness.start(command, log, harness.TEMPLATE, env)
 
