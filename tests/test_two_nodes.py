@@ -266,12 +266,7 @@ def test_two_nodes_share_lockouts_resets_and_sessions_and_lose_nothing_when_one_
     assert len(tried) >= SIGNUPS, harness.output(load)[-3000:]
     # Both nodes took signups through nginx before the kill.
     upstreams = Counter(re.findall(r"upstream=(\S+?),? ", nginx.access_log()))
-    assert upstreams[node_a.address] > 0 and upstreams[node_b.address] > 0, (
-        upstreams,
-        nginx.access_log()[:500],
-        [(str(f), f.stat().st_size) for f in (nginx.directory / "logs").iterdir()],
-        nginx.logs()[-2000:],
-    )
+    assert upstreams[node_a.address] > 0 and upstreams[node_b.address] > 0, upstreams
     # The errors: only what node A held when it died, one request per user.
     assert len(errors) <= USERS, errors
     assert 0.2 * SIGNUPS < killed_at < 0.6 * SIGNUPS
