@@ -25,6 +25,7 @@ under CI=true (`sh scripts/install-nginx` installs it).
 import http.client
 import json
 import re
+import shutil
 import time
 from collections import Counter
 
@@ -134,8 +135,10 @@ def params():
 @pytest.fixture(params=params())
 def cluster(request, render, make_project, tmp_path):
     """A PostgreSQL project with nginx and node A and B ready, and the mail sink."""
-    if nodes.nginx_binary() is None:
-        unavailable("nginx is not installed (sh scripts/install-nginx installs it)")
+    if nodes.nginx_binary() is None or shutil.which("openssl") is None:
+        unavailable(
+            "nginx or openssl is not installed (sh scripts/install-nginx installs both)"
+        )
     background = request.param
     path = render(
         tmp_path / "project",
