@@ -29,6 +29,7 @@ import contextlib
 import csv
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -86,6 +87,8 @@ def measure(project, background, count, args, tmp):
             results = tmp / f"signups-{background}-{count}.txt"
             cpu_before = harness.group_cpu_seconds(groups)
             machine_before = machine_cpu_seconds()
+            # locust's CPU: that of the children this process has waited for.
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.monotonic()
             load = nodes.locust(
                 nginx.url, args.users, args.signups, results, nginx.cafile,
@@ -97,6 +100,9 @@ def measure(project, background, count, args, tmp):
                 sys.exit(f"locust did not finish:\n{harness.output(load)[-3000:]}")
             elapsed = time.monotonic() - start
             cpu = harness.group_cpu_seconds(groups)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu["locust"] = after.ru_utime + after.ru_stime
+            cpu_before["locust"] = children.ru_utime + children.ru_stime
             machine = machine_cpu_seconds() - machine_before
             tried = nodes.results(results)
             signed_up = sum(status == "302" for status in tried.values())
@@ -134,9 +140,9 @@ def measure(project, background, count, args, tmp):
         # CPU per signup, by kind of process.
         "cpu_ms": {
             kind: 1000 * (cpu.get(kind, 0.0) - cpu_before.get(kind, 0.0)) / signed_up
-            for kind in ("gunicorn", "worker", "nginx")
+            for kind in ("gunicorn", "worker", "nginx", "locust")
         },
-        # Everything the machine ran meanwhile (PostgreSQL, Redis, locust,
+        # Everything the machine ran meanwhile (the above, PostgreSQL, Redis
         # and other jobs), per signup, and how busy its cores were.
         "machine_cpu_ms": 1000 * machine / signed_up,
         "machine_busy": machine / (elapsed * os.cpu_count()),
@@ -195,11 +201,11 @@ def report(results, args):
     )
     print(
         "| runner | nodes | signups/s | vs 1 node | median | p95 | errors "
-        "| CPU/signup: gunicorn | worker | nginx | whole machine | cores busy "
+        "| CPU/signup: gunicorn | worker | nginx | locust | whole machine | cores busy "
         "| lost or twice |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-          "| ---: | --- |")  # fmt: skip
+          "| ---: | ---: | --- |")  # fmt: skip
     for r in results:
         one = next(
             o for o in results if o["background"] == r["background"] and o["nodes"] == 1
@@ -210,7 +216,8 @@ def report(results, args):
             f"| {r['signups_per_second'] / one['signups_per_second']:.2f} "
             f"| {r['median_ms']:.0f} ms | {r['p95_ms']:.0f} ms | {r['errors']} "
             f"| {cpu['gunicorn']:.0f} ms | {cpu['worker']:.0f} ms "
-            f"| {cpu['nginx']:.1f} ms | {r['machine_cpu_ms']:.0f} ms "
+            f"| {cpu['nginx']:.1f} ms | {cpu['locust']:.0f} ms "
+            f"| {r['machine_cpu_ms']:.0f} ms "
             f"| {100 * r['machine_busy']:.0f}% | {'; '.join(r['problems']) or 'none'} |"
         )
 
