@@ -164,7 +164,7 @@ def plot(results, path):
     import matplotlib.pyplot as plt
 
     backgrounds = list(SITES)
-    figure, (rate, latency) = plt.subplots(1, 2, figsize=(8, 3.8), dpi=100)
+    figure, (rate, latency, cpu) = plt.subplots(1, 3, figsize=(11, 4), dpi=100)
     width = 0.38
     for offset, count in ((-width / 2, 1), (width / 2, 2)):
         rows = [
@@ -179,6 +179,29 @@ def plot(results, path):
             axes.bar(positions, values, width, label=label)
             for p, v in zip(positions, values, strict=True):
                 axes.annotate(fmt.format(v), (p, v), ha="center", va="bottom")
+    # Where the CPU went, per signup: this project's processes, locust, and
+    # the rest of the machine (PostgreSQL, Redis, other jobs). Cores busy x
+    # time / signups: the whole bar is what bounds the rate.
+    kinds = ["gunicorn", "worker", "nginx", "locust"]
+    labels, stacks = [], {kind: [] for kind in [*kinds, "rest of the machine"]}
+    for r in results:
+        labels.append(f"{r['background']}\n{r['nodes']} node{'s' * (r['nodes'] > 1)}")
+        for kind in kinds:
+            stacks[kind].append(r["cpu_ms"].get(kind, 0.0))
+        stacks["rest of the machine"].append(
+            r["machine_cpu_ms"] - sum(r["cpu_ms"].get(kind, 0.0) for kind in kinds)
+        )
+    bottom = [0.0] * len(results)
+    for kind, values in stacks.items():
+        cpu.bar(range(len(results)), values, 0.6, bottom=bottom, label=kind)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    for p, (total, r) in enumerate(zip(bottom, results, strict=True)):
+        busy = f"{100 * r['machine_busy']:.0f}% busy"
+        cpu.annotate(busy, (p, total), ha="center", va="bottom", fontsize=8)
+    cpu.set_xticks(range(len(results)), labels, fontsize=7)
+    cpu.set_title("CPU per signup, ms (cores busy)", fontsize=10)
+    cpu.legend(fontsize=7, loc="upper left", ncol=2)
+    cpu.set_ylim(0, max(bottom) * 1.6)
     for axes, title in ((rate, "signups per second"), (latency, "p95 of the POST, ms")):
         axes.set_xticks(range(len(backgrounds)), backgrounds)
         axes.set_title(title, fontsize=10)
@@ -186,7 +209,7 @@ def plot(results, path):
     rate.legend(fontsize=8)
     figure.suptitle(
         f"Signups through nginx, PostgreSQL, MD5 hasher, {os.cpu_count()} cores "
-        "(nodes and load on one machine)",
+        "shared by the nodes, the load and other jobs",
         fontsize=10,
     )
     figure.tight_layout()
