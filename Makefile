@@ -32,8 +32,9 @@ $(VENV_STAMP): requirements/test.txt | $(VENV_PYTHON)
 	@touch $@
 
 test: $(VENV_STAMP)
-	@# Under CI the browser tests must run: install Debian's Chromium first.
-	@if [ "$${CI:-}" = true ]; then sh scripts/install-chromium; fi
+	@# Under CI the browser tests and the two-node test must run: install
+	@# Debian's Chromium and nginx first.
+	@if [ "$${CI:-}" = true ]; then sh scripts/install-chromium && sh scripts/install-nginx; fi
 	$(VENV_PYTHON) -m pytest -n auto --dist loadgroup $(PYTEST_ARGS) tests
 
 # Resolves again the generated project's locks (every combination) and this

@@ -114,18 +114,7 @@ class Site:
         for name in self.names:
             found = re.search(rf"{name}\.1 started \(pid=(\d+)\)", self.log.read_text())
             groups[int(found[1])] = name
-        ticks = os.sysconf("SC_CLK_TCK")
-        used = Counter()
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            # After the name: state ppid pgrp ...; utime, stime are fields 14, 15.
-            pgrp, utime, stime = int(fields[2]), int(fields[11]), int(fields[12])
-            if pgrp in groups:
-                used[groups[pgrp]] += (utime + stime) / ticks
-        return used
+        return Counter(harness.group_cpu_seconds(groups))
 
     def stop(self):
         """SIGTERM to honcho, which passes it on to each process's group."""

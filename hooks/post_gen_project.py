@@ -43,6 +43,7 @@ OPTION_PATHS = [
         BACKGROUND == "django-tasks",
         [
             f"{SLUG}/notifications/tasks.django-tasks.py",
+            f"{SLUG}/notifications/stuck_tasks.py",
             f"{SLUG}/users/tasks.django-tasks.py",
             f"{SLUG}/notifications/management/commands/schedule_sweep.py",
             f"{SLUG}/notifications/tests/test_tasks.django-tasks.py",

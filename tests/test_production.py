@@ -339,7 +339,8 @@ def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(s
     # signals every process of a dyno) in the middle of a send longer than
     # the grace: the send dies (a Celery pool process at once, gunicorn's
     # worker after its graceful timeout, db_worker by honcho's SIGKILL, which
-    # leaves its task RUNNING for good), and the outbox hands it to the next
+    # leaves its task RUNNING until the sweep marks it FAILED an hour later,
+    # NOTIFICATIONS_STUCK_TASK_TIMEOUT), and the outbox hands it to the next
     # delivery.
     stack.start()
     mail.slow_next("dave@example.com", HONCHO_KILL_WAIT + 10)

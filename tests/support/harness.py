@@ -193,6 +193,27 @@ def stop(process, timeout=20):
     signal_group(process, signal.SIGKILL)
 
 
+def group_cpu_seconds(groups):
+    """CPU time used so far by the live processes of process groups: {name: s}.
+
+    `groups` maps a process group id (the pid of a process `start` started)
+    to a name; groups of one name add up. User and system time, read from
+    /proc: unlike rates, it does not depend on what else the machine runs.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = dict.fromkeys(groups.values(), 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the name: state ppid pgrp ...; utime, stime are fields 14, 15.
+        pgrp, utime, stime = int(fields[2]), int(fields[11]), int(fields[12])
+        if pgrp in groups:
+            used[groups[pgrp]] += (utime + stime) / ticks
+    return used
+
+
 def poll(condition, timeout=WAIT, step=0.1):
     """Wait until condition() is true; return whether it became true in time."""
     deadline = time.monotonic() + timeout

@@ -2,7 +2,8 @@
 
 For tests/test_production.py and benchmarks/production.py: the rendered
 project sends its emails over SMTP to it, as to a real mail server. It can
-answer like a slow or a failing one, for the next recipient only.
+answer like a slow or a failing one, for the next recipient only, or hold
+every sender before its message (tests/test_two_nodes.py).
 """
 
 import asyncio
@@ -27,6 +28,7 @@ class Recorder:
         self.seen = set()  # recipients announced (RCPT), delivered or not
         self.slow = {}  # recipient -> seconds to wait before accepting it, once
         self.refuse = set()  # recipients refused once with a temporary error
+        self.held = False  # True: every RCPT waits for release()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.lock:
@@ -38,6 +40,8 @@ class Recorder:
             return "451 Try again later"
         # Before the message is sent: a client killed now has delivered nothing.
         await asyncio.sleep(delay)
+        while self.held:
+            await asyncio.sleep(0.01)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -99,6 +103,15 @@ class MailSink:
     def refuse_next(self, recipient):
         with self.recorder.lock:
             self.recorder.refuse.add(recipient)
+
+    def hold(self):
+        """Hold every sender at RCPT, before its message, until release()."""
+        with self.recorder.lock:
+            self.recorder.held = True
+
+    def release(self):
+        with self.recorder.lock:
+            self.recorder.held = False
 
     def has_seen(self, recipient):
         with self.recorder.lock:

@@ -358,6 +358,14 @@ CELERY_BEAT_SCHEDULE = {
 # runs the sweep (notifications/tasks.py) every this many seconds.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 NOTIFICATIONS_SWEEP_INTERVAL = env.float("NOTIFICATIONS_SWEEP_INTERVAL", default=60)
+# A worker killed with SIGKILL leaves its task RUNNING in the task table for
+# good; the sweep marks FAILED a task RUNNING for longer than this many
+# seconds (notifications/stuck_tasks.py). Keep it well above the longest task:
+# a delivery takes at most the SMTP timeout (30 s), and holds its claim for
+# NOTIFICATIONS_CLAIM_TIMEOUT (300 s) at most.
+NOTIFICATIONS_STUCK_TASK_TIMEOUT = env.int(
+    "NOTIFICATIONS_STUCK_TASK_TIMEOUT", default=3600
+)
 {%- endif %}
 {%- if cookiecutter.background != "none" %}
 # The sweep queues again a notification still unsent this many seconds after

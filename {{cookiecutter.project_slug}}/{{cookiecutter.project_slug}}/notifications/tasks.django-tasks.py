@@ -10,6 +10,8 @@ a task that was never queued) is retried by `sweep_unsent`, which the worker
 runs every NOTIFICATIONS_SWEEP_INTERVAL seconds: `manage.py schedule_sweep`
 (before db_worker, in the Procfile) queues the first run, and each run
 queues the next one with run_after, so no scheduler process is needed.
+Each run also marks FAILED the task rows a killed worker left RUNNING
+(stuck_tasks.py).
 """
 
 import logging
@@ -22,6 +24,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from .outbox import deliver, queue_due
+from .stuck_tasks import fail_stuck_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +63,12 @@ def sweep_unsent() -> int:
 
     outbox.queue_due() picks them and marks them queued, in the transaction
     that queues their deliveries: the task table is in the same database, so
-    both commit or neither does.
+    both commit or neither does. First, the task rows left RUNNING by a dead
+    worker are marked FAILED (stuck_tasks.fail_stuck_tasks).
     """
     # The next run is queued first: a worker killed during this one leaves it.
     schedule_sweep()
+    fail_stuck_tasks()
     with transaction.atomic():
         return queue_due(deliver_notification.enqueue)
 

@@ -274,3 +274,63 @@ def test_a_failed_send_is_sent_by_the_worker_once_the_sweep_finds_it_due(
     assert notification.attempts == 2
     assert notification.sent_at is not None
     assert [message.to for message in outbox] == [["ada@example.com"]]
+
+
+def task_row(status: TaskResultStatus, started_ago: float) -> DBTaskResult:
+    """A delivery's row in the task table, `status`, started `started_ago` seconds ago."""
+    result = deliver_notification.enqueue(0)
+    DBTaskResult.objects.filter(pk=result.id).update(
+        status=status,
+        started_at=timezone.now() - timedelta(seconds=started_ago),
+        worker_ids=["worker-killed-with-sigkill"],
+    )
+    return DBTaskResult.objects.get(pk=result.id)
+
+
+@pytest.mark.django_db
+def test_the_sweep_marks_failed_a_task_left_running_by_a_dead_worker(
+    queue: None, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    timeout = settings.NOTIFICATIONS_STUCK_TASK_TIMEOUT
+    stuck = task_row(TaskResultStatus.RUNNING, started_ago=timeout + 60)
+
+    sweep_unsent.call()
+
+    stuck.refresh_from_db()
+    assert stuck.status == TaskResultStatus.FAILED
+    assert stuck.finished_at is not None
+    assert stuck.exception_class_path.endswith("stuck_tasks.WorkerLost")
+    assert "worker-killed-with-sigkill" in stuck.traceback
+    # The admin and the task framework read the row as any failed task.
+    assert stuck.task_result.status == TaskResultStatus.FAILED
+    assert f"Task {stuck.pk} ({deliver_notification.module_path}) RUNNING" in (
+        caplog.text
+    )
+    assert "worker-killed-with-sigkill" in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_sweep_leaves_a_slow_task_running_and_finished_tasks_alone(
+    queue: None, settings: Settings
+) -> None:
+    timeout = settings.NOTIFICATIONS_STUCK_TASK_TIMEOUT
+    slow = task_row(TaskResultStatus.RUNNING, started_ago=timeout - 60)
+    done = task_row(TaskResultStatus.SUCCESSFUL, started_ago=timeout + 60)
+    failed = task_row(TaskResultStatus.FAILED, started_ago=timeout + 60)
+
+    sweep_unsent.call()
+
+    assert DBTaskResult.objects.get(pk=slow.pk).status == TaskResultStatus.RUNNING
+    assert DBTaskResult.objects.get(pk=done.pk).status == TaskResultStatus.SUCCESSFUL
+    assert DBTaskResult.objects.get(pk=failed.pk).traceback == ""
+
+
+def test_the_stuck_task_timeout_is_well_above_the_longest_delivery(
+    settings: Settings,
+) -> None:
+    """A delivery holds its claim NOTIFICATIONS_CLAIM_TIMEOUT at most, its send
+    the SMTP timeout at most: a task still running then is not a slow one."""
+    smtp_timeout = settings.SMTP_EMAIL_DEFAULTS["timeout"]
+    longest = max(settings.NOTIFICATIONS_CLAIM_TIMEOUT, smtp_timeout)
+    stuck_after = settings.NOTIFICATIONS_STUCK_TASK_TIMEOUT
+    assert stuck_after >= 2 * longest
