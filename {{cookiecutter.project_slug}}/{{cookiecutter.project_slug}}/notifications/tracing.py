@@ -6,7 +6,8 @@ by the sweep an hour on. The row keeps the W3C `traceparent` of the
 queueing span, and the delivery's span takes it as its parent, so the
 email joins the trace of the change that caused it wherever it is sent.
 The send itself is a child span. Spans carry ids and the kind of email,
-never an address.
+never an address; a failed send records the error's type, not its message
+(an SMTP error quotes the recipient).
 
 With tracing off (config/tracing.py), nothing here imports OpenTelemetry:
 the row's traceparent stays empty and no span starts.
@@ -76,13 +77,14 @@ def delivery_span(notification: "Notification") -> Iterator["Span | None"]:
 
 
 def record_failure(span: "Span | None", error: Exception) -> None:
-    """Mark a delivery's span as failed (the error is caught, not raised through it)."""
-    if span is None:
-        return
-    from opentelemetry.trace import Status, StatusCode
+    """Mark a delivery's span as failed (the error is caught, not raised through it).
 
-    span.record_exception(error)
-    span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+    Its type, not its message: an SMTP error quotes the recipient's address.
+    """
+    if span is not None:
+        from ..signal_tools.tracing import record_error
+
+        record_error(span, error)
 
 
 @contextmanager
@@ -99,6 +101,14 @@ def send_span() -> Iterator[None]:
     if host:
         attributes["server.address"] = str(host)
     with tracer.start_as_current_span(
-        "send_mail", kind=trace.SpanKind.CLIENT, attributes=attributes
-    ):
-        yield
+        "send_mail",
+        kind=trace.SpanKind.CLIENT,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        try:
+            yield
+        except Exception as error:
+            record_failure(span, error)
+            raise

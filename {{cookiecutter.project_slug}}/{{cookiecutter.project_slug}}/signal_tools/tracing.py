@@ -11,7 +11,9 @@ with the signal's full name, the receiver's qualified name
 (`code.function.name`, `code.namespace`) and the sender as attributes. The
 sender is a model's label or a class's dotted name, never an instance's
 repr, which may hold an email address. An exception a receiver raises is
-recorded on its span and raised on.
+recorded on its span and raised on: its type and traceback, not its
+message, which may quote a row (IntegrityError: Key (email)=(...)). The
+log line of the error, with the span's trace_id, has the message.
 
 A receiver called outside any trace (request_started before the request's
 span opens, request_finished after it closes, a migration's post_migrate)
@@ -19,12 +21,14 @@ starts none: it would be a trace of one span, on every request.
 """
 
 import functools
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from django.dispatch import Signal
 from opentelemetry import trace
+from opentelemetry.trace import Span, Status, StatusCode
 
 from . import dispatch, inventory
 
@@ -68,8 +72,38 @@ def watch(
 @contextmanager
 def receiver_span(name: str, attributes: dict[str, str]) -> Iterator[None]:
     """One call of a receiver: its span records an exception (and error status)."""
-    with tracer.start_as_current_span(name, attributes=attributes):
-        yield
+    with tracer.start_as_current_span(
+        name,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        try:
+            yield
+        except BaseException as error:
+            record_error(span, error)
+            raise
+
+
+def record_error(span: Span, error: BaseException) -> None:
+    """Mark a span as failed by `error`: its type and where it was raised, not its message.
+
+    The frames without their source lines, which may quote the message too.
+    """
+    kind = type(error)
+    frames = [
+        f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n'
+        for frame in traceback.extract_tb(error.__traceback__)
+    ]
+    span.record_exception(
+        error,
+        attributes={
+            "exception.message": kind.__qualname__,
+            "exception.stacktrace": "".join(frames)
+            + f"{kind.__module__}.{kind.__qualname__}",
+        },
+    )
+    span.set_status(Status(StatusCode.ERROR, kind.__qualname__))
 
 
 @functools.cache

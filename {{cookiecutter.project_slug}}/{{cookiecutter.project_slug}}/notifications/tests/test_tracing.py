@@ -69,7 +69,10 @@ def test_a_failed_send_is_an_error_on_both_spans(spans, broken_email):
     send = spans.named("send_mail")
     for span in (delivery, send):
         assert span.status.status_code is StatusCode.ERROR
-        assert span.events[0].attributes["exception.type"] == "ConnectionRefusedError"
+        [event] = span.events
+        assert event.attributes["exception.type"] == "ConnectionRefusedError"
+        # Not the message: an SMTP error quotes the recipient's address.
+        assert "mail server is down" not in str(event.attributes)
 
 
 @pytest.mark.django_db

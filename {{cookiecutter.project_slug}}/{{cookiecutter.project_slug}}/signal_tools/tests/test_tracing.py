@@ -22,14 +22,14 @@ class Boom(Exception):
 
 
 def failing(sender: Any, **kwargs: Any) -> None:
-    """Raises, as a broken receiver would."""
-    raise Boom("the receiver broke")
+    """Raises, as a broken receiver would, with an address in its message."""
+    raise Boom("ada@example.com is taken")
 
 
 async def async_failing(sender: Any, **kwargs: Any) -> None:
     """An async receiver that raises."""
     await asyncio.sleep(0)
-    raise Boom("the async receiver broke")
+    raise Boom("ada@example.com is taken")
 
 
 def test_each_receiver_call_in_a_trace_is_a_span_named_after_signal_and_receiver(
@@ -109,6 +109,10 @@ def test_a_receivers_exception_is_recorded_on_its_span_and_raised(spans, send):
     [event] = span.events
     assert event.name == "exception"
     assert event.attributes["exception.type"].endswith("Boom")
+    assert "test_tracing.py" in event.attributes["exception.stacktrace"]
+    # The type and the traceback, not the message: it may quote a row.
+    assert not [v for v in event.attributes.values() if "@" in str(v)]
+    assert "@" not in str(span.status.description)
 
 
 def test_send_robust_keeps_the_error_on_the_span_and_returns_it(spans):
