@@ -2,8 +2,8 @@
 
 configure() runs in every process of the Procfile once Django is set up,
 before it serves or works: WebConfig.ready() calls it (a Gunicorn worker
-after its fork, runserver, db_worker, any manage.py command), and in a
-Celery worker each pool process calls it after its fork (config/celery.py).
+after its fork, runserver, {% if cookiecutter.background == "django-tasks" %}db_worker, {% endif %}any manage.py command){% if cookiecutter.background == "celery" %}, and in a
+Celery worker each pool process calls it after its fork (config/celery.py){% endif %}.
 It turns
 tracing on only when OTEL_EXPORTER_OTLP_ENDPOINT or
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set and OTEL_SDK_DISABLED is not
@@ -33,9 +33,11 @@ SERVICE_NAME = "{{ cookiecutter.project_slug }}"
 # The TracerProvider of this process once configure() has turned tracing on.
 provider: "TracerProvider | None" = None
 configured_pid: int | None = None
+{%- if cookiecutter.background == "celery" %}
 # Set in a process that forks the processes that do the work (Celery's main
 # process): they configure tracing themselves, after the fork.
 deferred = False
+{%- endif %}
 
 
 def enabled(environ: "os._Environ[str] | dict[str, str]" = os.environ) -> bool:
@@ -55,7 +57,7 @@ def configure() -> bool:
     Django instrumentation adds to. A second call does nothing.
     """
     global provider, configured_pid
-    if deferred or configured_pid == os.getpid():
+    if {% if cookiecutter.background == "celery" %}deferred or {% endif %}configured_pid == os.getpid():
         return provider is not None
     configured_pid = os.getpid()
     if not enabled():
@@ -108,8 +110,8 @@ def configure() -> bool:
 def default_sampler() -> "Sampler":
     """Every trace that starts at a request, a delivery or a receiver; no lone query.
 
-    Without it, each query made outside any span (db_worker polling its
-    queue, Celery's sweep, a migration) would be a trace of one span.
+    Without it, each query made outside any span would be a trace of one
+    span: {% if cookiecutter.background == "django-tasks" %}db_worker polling its queue, {% elif cookiecutter.background == "celery" %}Celery's sweep, {% endif %}a migration, a command.
     OTEL_TRACES_SAMPLER, when set, replaces it.
     """
     from opentelemetry.sdk.trace.sampling import (
@@ -153,6 +155,7 @@ def keep_route_only(
     for key in ("url.query", "http.url", "url.full"):
         if key in attributes:
             span.set_attribute(key, "")
+{%- if cookiecutter.background == "celery" %}
 
 
 def defer_to_forks() -> None:
@@ -170,6 +173,7 @@ def configure_after_fork() -> bool:
     global deferred
     deferred = False
     return configure()
+{%- endif %}
 
 
 def shutdown() -> None:
