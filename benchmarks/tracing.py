@@ -10,7 +10,11 @@ collector would. The welcome emails go over SMTP to aiosmtpd
 (tests/support/mail_sink.py). Then, round after round, alternating which
 goes first, one client signs up --signups users on one server and then on
 the other, as a browser behind a TLS proxy (GET the form, POST it); each
-POST is timed, from sending it to the last byte of the response.
+POST is timed, from sending it to the last byte of the response. The CPU
+time each server's processes used per signup is read from /proc too (the
+GET, the POST, the email sent after the response, and with tracing on the
+export thread): unlike latency, other jobs on a shared machine do not move
+it.
 
 Then reading users: --users rows made with bulk_create(), and in
 alternating rounds a process of the project with tracing off and one with
@@ -33,6 +37,7 @@ import argparse
 import contextlib
 import http.client
 import json
+import os
 import re
 import statistics
 import sys
@@ -113,6 +118,17 @@ class Browser(harness.ProxiedBrowser):
         return seconds
 
 
+def cpu_seconds(pid):
+    """CPU time (user + system) of a process and its children, e.g. gunicorn's workers."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for process in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def summary(seconds):
     ordered = sorted(seconds)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
@@ -172,7 +188,7 @@ def main():
         run("manage.py", "migrate", "--no-input")
 
         # Two servers, one worker each; only one is under load at a time.
-        ports = {}
+        ports, servers = {}, {}
         for variant, extra in (("off", {}), ("on", on)):
             port = ports[variant] = harness.free_port()
             server = harness.start(
@@ -183,6 +199,7 @@ def main():
                 | extra
                 | {"GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --workers 1"},
             )
+            servers[variant] = server
             cleanup.callback(harness.stop, server)
             harness.wait_for_http(
                 f"http://127.0.0.1:{port}/healthz/",
@@ -192,6 +209,7 @@ def main():
             )
 
         latencies = {"off": [], "on": []}
+        cpu = {"off": [], "on": []}  # CPU seconds per signup, one per round
         for variant in ports:  # warm up: connections, templates, the hasher
             for _ in range(3):
                 Browser(ports[variant]).sign_up(f"warm{variant}{uuid.uuid4().hex[:8]}")
@@ -199,9 +217,15 @@ def main():
             order = ["off", "on"] if number % 2 == 0 else ["on", "off"]
             for variant in order:
                 browser = Browser(ports[variant])
+                before = cpu_seconds(servers[variant].pid)
                 for _ in range(args.signups):
                     username = f"{variant}{uuid.uuid4().hex[:10]}"
                     latencies[variant].append(browser.sign_up(username))
+                # The email, sent after the response, is counted too.
+                last = f"{username}@example.com"
+                assert mail.wait_for(lambda m, last=last: m.count()[last] == 1, 60)
+                used = cpu_seconds(servers[variant].pid) - before
+                cpu[variant].append(used / args.signups)
         exported = len(receiver.all_spans())
 
         run("-c", MAKE_USERS, str(args.users))
@@ -230,6 +254,11 @@ def main():
         print(f"    {variant:<4} {median:7.1f} ms / {p95:7.1f} ms")
     off, on = summary(latencies["off"]), summary(latencies["on"])
     print(f"    ratio on/off: median {on[0] / off[0]:.3f}, p95 {on[1] / off[1]:.3f}")
+    print(f"  CPU of the web server per signup, median of {args.rounds} rounds")
+    for variant in ("off", "on"):
+        print(f"    {variant:<4} {statistics.median(cpu[variant]) * 1000:7.1f} ms")
+    cpu_ratio = statistics.median(cpu["on"]) / statistics.median(cpu["off"])
+    print(f"    ratio on/off: {cpu_ratio:.3f}")
     print(f"  reading {args.users:,} users, CPU, {len(reads['off'])} reads per variant")
     for variant in ("off", "on"):
         median, p95 = summary(reads[variant])

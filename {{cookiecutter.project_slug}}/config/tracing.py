@@ -4,8 +4,8 @@ configure() runs in every process of the Procfile once Django is set up,
 before it serves or works: WebConfig.ready() calls it (a Gunicorn worker
 after its fork, runserver, {% if cookiecutter.background == "django-tasks" %}db_worker, {% endif %}any manage.py command){% if cookiecutter.background == "celery" %}, and in a
 Celery worker each pool process calls it after its fork (config/celery.py){% endif %}.
-It turns
-tracing on only when OTEL_EXPORTER_OTLP_ENDPOINT or
+
+It turns tracing on only when OTEL_EXPORTER_OTLP_ENDPOINT or
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set and OTEL_SDK_DISABLED is not
 "true". Off, it returns at once: no OpenTelemetry module is imported,
 nothing is wrapped, nothing is started. So this module imports only the
@@ -20,6 +20,7 @@ the SDK documents them; OTEL_SERVICE_NAME defaults to the project's slug.
 
 import os
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for the annotations only: nothing is imported at run time
@@ -40,7 +41,7 @@ deferred = False
 {%- endif %}
 
 
-def enabled(environ: "os._Environ[str] | dict[str, str]" = os.environ) -> bool:
+def enabled(environ: Mapping[str, str] = os.environ) -> bool:
     """Whether the environment asks for tracing: an OTLP endpoint, and the SDK not disabled."""
     endpoint = environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or environ.get(
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
