@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -88,3 +89,29 @@ def rollback():
             pass
 
     return run
+
+
+@pytest.fixture
+def spans() -> Iterator[Any]:
+    """Tracing on for the test (docs/tracing.md): its finished spans, in memory.
+
+        def test_signup(spans):
+            with spans.tracer.start_as_current_span("test"):
+                User.objects.create_user("ada")
+            assert "post_save users.signals.create_profile" in spans.names()
+
+    Receivers get spans inside a trace only: start one, as the request's
+    span does in production. Imported here, not at the top: with tracing
+    off the project imports no OpenTelemetry module, and the suite checks it.
+    """
+    from {{ cookiecutter.project_slug }}.signal_tools import tracing
+    from {{ cookiecutter.project_slug }}.signal_tools.tests.spans import exporter
+
+    recorded = exporter()
+    recorded.clear()
+    tracing.install()
+    try:
+        yield recorded
+    finally:
+        tracing.uninstall()
+        recorded.clear()

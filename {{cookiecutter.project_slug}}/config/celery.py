@@ -8,7 +8,14 @@ import logging.config
 import os
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import (
+    celeryd_init,
+    setup_logging,
+    worker_process_init,
+    worker_process_shutdown,
+)
+
+from config import tracing
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -28,3 +35,21 @@ def use_django_logging(**kwargs: object) -> None:
     logging.config.dictConfig(settings.LOGGING)
     # Python warnings too (Django does the same when it configures logging).
     logging.captureWarnings(True)
+
+
+@celeryd_init.connect
+def trace_in_pool_processes(**kwargs: object) -> None:
+    """The worker's main process forks the pool: tracing starts in each pool process."""
+    tracing.defer_to_forks()
+
+
+@worker_process_init.connect
+def start_tracing(**kwargs: object) -> None:
+    """Trace in each pool process, after its fork (off unless an OTLP endpoint is set)."""
+    tracing.configure_after_fork()
+
+
+@worker_process_shutdown.connect
+def stop_tracing(**kwargs: object) -> None:
+    """Export the pool process's last spans: it exits without running atexit."""
+    tracing.shutdown()

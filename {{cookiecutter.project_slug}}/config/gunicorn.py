@@ -7,7 +7,9 @@ command-line options win over both.
 
 import logging
 import os
+from typing import Any
 
+from config import tracing
 from config.logging import FORMATTERS, stdout_handler
 
 wsgi_app = "config.wsgi:application"
@@ -83,3 +85,10 @@ logconfig_dict = {
         },
     },
 }
+
+
+# Tracing (config/tracing.py, off unless OTEL_EXPORTER_OTLP_ENDPOINT is set)
+# starts in each worker when it loads the app, after the fork (WebConfig.ready).
+def worker_exit(server: Any, worker: Any) -> None:
+    """Export the worker's last spans before it exits (nothing to do with tracing off)."""
+    tracing.shutdown()

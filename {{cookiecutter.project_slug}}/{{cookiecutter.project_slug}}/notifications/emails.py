@@ -13,6 +13,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from ..users.models import User
 from ..users.tokens import email_confirmation_token
+from . import tracing
 from .models import Notification
 
 
@@ -76,9 +77,12 @@ def send(notification: Notification) -> None:
         **CONTEXT_BUILDERS[notification.kind](notification),
     }
     template = f"notifications/{notification.kind}_email"
-    send_mail(
-        subject=render_to_string(f"{template}_subject.txt", context).strip(),
-        message=render_to_string(f"{template}.txt", context),
-        from_email=None,
-        recipient_list=[notification.user.email],
-    )
+    subject = render_to_string(f"{template}_subject.txt", context).strip()
+    message = render_to_string(f"{template}.txt", context)
+    with tracing.send_span():
+        send_mail(
+            subject=subject,
+            message=message,
+            from_email=None,
+            recipient_list=[notification.user.email],
+        )

@@ -32,6 +32,9 @@ class Notification(models.Model):
     # What the email needs besides the user, e.g. the domain of a reset link.
     # Never a secret: a reset token is made when the email is sent.
     context = models.JSONField(default=dict, blank=True)
+    # The W3C trace context of the change that queued it, with tracing on
+    # (tracing.py): its delivery joins that trace, wherever and whenever it runs.
+    traceparent = models.CharField(max_length=55, blank=True, default="")
 
     class Meta:
         constraints = [

@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 {%- endif %}
 from django.utils import timezone
 
+from . import tracing
 from .emails import send
 from .models import Notification
 
@@ -121,17 +122,20 @@ def deliver(notification_id: int) -> Outcome:
     if not claim(notification_id):
         return why_not_claimed(notification_id)
     notification = Notification.objects.select_related("user").get(pk=notification_id)
-    try:
-        send(notification)
-    except Exception as error:
-        logger.exception("Notification %s failed to send", notification_id)
+    # With tracing on, a child of the span that queued it (tracing.py).
+    with tracing.delivery_span(notification) as span:
+        try:
+            send(notification)
+        except Exception as error:
+            tracing.record_failure(span, error)
+            logger.exception("Notification %s failed to send", notification_id)
+            Notification.objects.filter(pk=notification_id).update(
+                claimed_at=None, last_error=f"{type(error).__name__}: {error}"
+            )
+            return Outcome.FAILED
         Notification.objects.filter(pk=notification_id).update(
-            claimed_at=None, last_error=f"{type(error).__name__}: {error}"
+            sent_at=timezone.now(), claimed_at=None, last_error=""
         )
-        return Outcome.FAILED
-    Notification.objects.filter(pk=notification_id).update(
-        sent_at=timezone.now(), claimed_at=None, last_error=""
-    )
     return Outcome.SENT
 
 

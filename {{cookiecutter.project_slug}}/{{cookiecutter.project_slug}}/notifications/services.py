@@ -16,6 +16,7 @@ from ..users.models import User
 {%- if cookiecutter.background == "none" %}
 from ..web.after_response import after_response
 {%- endif %}
+from . import tracing
 from .models import Notification
 {%- if cookiecutter.background == "none" %}
 from .outbox import deliver
@@ -41,7 +42,10 @@ def deliver_on_commit(notification_id: int, using: str | None) -> None:
 def queue_welcome(user: User, *, using: str) -> None:
     """Put the welcome email of a new user in the outbox, and deliver it once that commits."""
     notification = Notification.objects.using(using).create(
-        user=user, kind=Notification.Kind.WELCOME
+        user=user,
+        kind=Notification.Kind.WELCOME,
+        # Inside the queueing receiver's span: its delivery joins the trace.
+        traceparent=tracing.current_traceparent(),
     )
     deliver_on_commit(notification.pk, using)
 
@@ -95,6 +99,7 @@ def queue_again(
         "sent_at": None,
         "attempts": 0,
         "last_error": "",
+        "traceparent": tracing.current_traceparent(),
     }
     rows = Notification.objects.using(using).filter(user=user, kind=kind)
     notification_id = rows.values_list("pk", flat=True).first()

@@ -15,6 +15,12 @@ class WebConfig(AppConfig):
         from .checks import check_trusted_proxies
 
         checks.register(check_trusted_proxies, checks.Tags.security, deploy=True)
+        # Tracing (config/tracing.py): off, and nothing imported, unless an
+        # OTLP endpoint is set. Here, in every process, before Django loads
+        # the middleware that the Django instrumentation adds to.
+        from config import tracing
+
+        tracing.configure()
 {%- if cookiecutter.background == "django-tasks" %}
         from .log_context import connect_task_ids
 
