@@ -498,12 +498,12 @@ def test_cruft_update_from_the_real_2_0_0(tmp_path, cookiecutter_config, make_pr
     assert users_of(project) == USERS
     assert git("status", "--porcelain", cwd=path).stdout == ""
 
+    # CHANGELOG's "Action needed" for a project made from 2.0.0, no more.
+    # 1. The update.
     user_files = user_files_of(path)
     update_and_check_merge(project, template, user_files, secret)
     assert template_version(path) == changelog_releases()[0]
-
-    # CHANGELOG's "Action needed" for a project made from 2.0.0.
-    # 1. Install the dependencies again from the lock; lock for this project.
+    # 2. Install the dependencies again from the lock; lock for this project.
     project.py(
         "-m", "pip", "install", "--quiet", "--require-hashes",
         "-r", "requirements/dev.txt",
@@ -511,14 +511,14 @@ def test_cruft_update_from_the_real_2_0_0(tmp_path, cookiecutter_config, make_pr
     project.run("make", "lock", f"PYTHON={project.python}")
     git("add", "-A", cwd=path)
     git("commit", "-q", "-m", "Locked for this project", cwd=path)
-    # 2. Merge the user's users migration with the release's, formatted.
+    # 3. Merge the user's users migration with the release's, formatted.
     project.py("manage.py", "makemigrations", "--merge", "--no-input")
     project.py("-m", "ruff", "format", ".")
-    # 3. Apply the release's migrations.
+    # 4. Apply the release's migrations.
     project.py("manage.py", "migrate", "--no-input")
-    # 4. Write docs/signals.md and the README's diagram again.
+    # 5. Write docs/signals.md and the README's diagram again.
     write_signal_docs(project)
-    # 5. make check, with the users and profiles of 2.0.0 kept.
+    # 6. make check, with the users and profiles of 2.0.0 kept.
     assert users_of(project) == USERS
     make_check(project, "cruft-update-2.0.0")
 
