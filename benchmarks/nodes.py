@@ -11,7 +11,7 @@ benchmarks/signup_locustfile.py), then the script waits for every welcome
 email at a real SMTP server (aiosmtpd) and checks none was lost or sent
 twice. Passwords are hashed with MD5 on otherwise production settings
 (tests/support/fast_hash_production_settings.py), as in the test: with
-PBKDF2 the hash is the whole signup (benchmarks/production.py measures
+Argon2 the hash is most of the signup (benchmarks/hashers.py measures
 that). It also reads the CPU time each kind of process used, per signup, to
 say which one runs out first. It prints a table and draws docs/nodes.png.
 

@@ -9,7 +9,7 @@ tests/support/mail_sink.py), and locust, headless, driving the signup form
 welcome email and checks that nothing was lost or sent twice: one user row
 per successful signup, one sent notification per user, one email per
 address. It also reads the CPU time the web processes used per signup
-(mostly the password hash, PBKDF2 by default), which does not depend on
+(mostly the password hash: Argon2), which does not depend on
 what else the machine runs: cores / that is the ceiling no number of web
 workers passes on this machine. It prints a table, and draws
 docs/production.png.

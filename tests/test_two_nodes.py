@@ -18,7 +18,7 @@ that were in flight on node A (one per locust user at most); no email went
 out twice; no task row stays RUNNING past NOTIFICATIONS_STUCK_TASK_TIMEOUT.
 
 Passwords are hashed with MD5 (support/fast_hash_production_settings.py),
-or PBKDF2 would be the whole load. nginx missing: the test skips, or fails
+or Argon2 would be the whole load. nginx missing: the test skips, or fails
 under CI=true (`sh scripts/install-nginx` installs it).
 """
 

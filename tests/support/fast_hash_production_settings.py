@@ -4,7 +4,7 @@ Not part of the generated project: a process of a rendered project uses it
 when this directory is on its PYTHONPATH, with
 DJANGO_SETTINGS_MODULE=fast_hash_production_settings (tests/test_two_nodes.py,
 benchmarks/nodes.py). Everything else is the production settings: a
-signup's password hash (PBKDF2, about 0.3 s of CPU) would otherwise be most
+signup's password hash (Argon2, about 0.22 s of CPU) would otherwise be most
 of what a load of signups measures, on nodes as on one machine.
 """
 

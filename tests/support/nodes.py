@@ -43,7 +43,7 @@ def production_env(mail_port, **more):
     """The environment of every node: production settings, but a fast password hash.
 
     fast_hash_production_settings (support/) is production's with MD5 for
-    passwords, so that the load measures the nodes, not PBKDF2. nginx is the
+    passwords, so that the load measures the nodes, not Argon2. nginx is the
     one proxy: DJANGO_TRUSTED_PROXIES=1. One client sends every signup of
     the load: the limit of signups per address is lifted.
     """

@@ -31,6 +31,9 @@ class WorkerLost(Exception):
 def fail_stuck_tasks() -> int:
     """Mark FAILED the tasks RUNNING for over NOTIFICATIONS_STUCK_TASK_TIMEOUT seconds; return how many.
 
+    Any task of the table, an app's own included: the timeout must stay above
+    the longest run of every task (docs/background.md).
+
     One conditional UPDATE per row (still RUNNING, since the same start), so a
     task that finishes meanwhile keeps its result, and two sweeps racing mark
     each row once. Each row is logged as a warning with its worker's id.
