@@ -117,6 +117,7 @@ class Client(harness.ProxiedBrowser):
         self.socket_path = socket_path
         self.forwarded = forwarded
         self.login_token = None
+        self.login_page = None  # the page of the last refused login
 
     def connection(self):
         return UnixConnection(self.socket_path)
@@ -191,7 +192,7 @@ class Client(harness.ProxiedBrowser):
                 r'name="csrfmiddlewaretoken" value="([^"]+)"', page
             )[1]
         fields = {"username": username, "password": password}
-        response, _ = self.request(
+        response, self.login_page = self.request(
             "POST",
             "/accounts/login/",
             {"csrfmiddlewaretoken": self.login_token, **fields},
@@ -370,8 +371,15 @@ def test_signup_does_not_tell_which_addresses_have_accounts(project, mailed):
     link = re.search(rf"https://{HOST}(/accounts/confirm/\S+/)", welcome)[1]
 
     # The new account opens only with the link: not before, and then at once.
+    # Before, its right password gets the answer of a wrong one: "not
+    # confirmed" would tell the prober that the signup made an account, so
+    # that the address was new.
     prober = Client(socket_path, forwarded="203.0.113.23")
-    assert prober.log_in("signup-prober", SIGNUP_PASSWORD) == 200
+    right = prober.log_in("signup-prober", SIGNUP_PASSWORD), prober.login_page
+    wrong = prober.log_in("signup-prober", "wrong-password"), prober.login_page
+    assert right[0] == wrong[0] == 200
+    assert CSRF.sub(r'\1CSRF"', right[1]) == CSRF.sub(r'\1CSRF"', wrong[1])
+    assert "Please enter a correct username and password" in right[1]
     confirmed, _ = prober.post_form(link, {})
     assert (confirmed.status, confirmed.getheader("Location")) == (
         302,

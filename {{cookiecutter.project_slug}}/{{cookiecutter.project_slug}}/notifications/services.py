@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..users import selectors as users
 from ..users.models import User
 {%- if cookiecutter.background == "none" %}
 from ..web.after_response import after_response
@@ -62,6 +63,28 @@ def queue_password_reset(user: User, *, domain: str, use_https: bool) -> None:
         context={"domain": domain, "protocol": "https" if use_https else "http"},
         cooldown=settings.NOTIFICATIONS_RESET_COOLDOWN,
     )
+
+
+def tell_owner_of_taken_address(user: User) -> None:
+    """Email the owner of an address someone signed up with again: one email either way.
+
+    An account still waiting for its signup's confirmation (anyone may have
+    typed the address, and never confirmed it) gets its welcome email again,
+    with a fresh link that opens it: the account_exists email's "log in" and
+    "reset" links cannot work for it, and the address would stay blocked.
+    Any other account gets the account_exists notice. Both are sent at most
+    once per NOTIFICATIONS_ACCOUNT_EXISTS_COOLDOWN; the signup page answers
+    the same in every case.
+    """
+    if users.awaits_its_signup_confirmation(user):
+        queue_again(
+            user,
+            Notification.Kind.WELCOME,
+            context={},
+            cooldown=settings.NOTIFICATIONS_ACCOUNT_EXISTS_COOLDOWN,
+        )
+    else:
+        queue_account_exists(user)
 
 
 def queue_account_exists(user: User) -> None:

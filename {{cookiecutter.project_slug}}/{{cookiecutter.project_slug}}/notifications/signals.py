@@ -61,6 +61,8 @@ def queue_account_exists(sender: type, user: User, **kwargs: Any) -> None:
     """Tell an address's owner that someone tried to sign up with it, at most once per cool-down.
 
     The signup page answered as for a new address: this email, to the
-    owner only, is where it says the address has an account.
+    owner only, is where it says the address has an account (or, if that
+    account still waits for its signup's confirmation, its welcome email
+    again, whose link opens it: services.tell_owner_of_taken_address).
     """
-    services.queue_account_exists(user)
+    services.tell_owner_of_taken_address(user)

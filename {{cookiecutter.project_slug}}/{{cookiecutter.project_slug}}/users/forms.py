@@ -15,9 +15,7 @@ from django.http import HttpRequest
 
 {% if cookiecutter.background == "none" -%}
 from ..web.after_response import after_response
-from . import selectors, services
-{% else -%}
-from . import selectors
+from . import services
 {% endif -%}
 from .avatars import reencode_avatar
 from .models import Profile
@@ -57,36 +55,6 @@ class SignUpForm(UserCreationForm):
         # Password validation compares the password with the address too.
         self.instance.email = email
         return email
-
-
-class LoginForm(auth_forms.AuthenticationForm):
-    """Django's login form; an account waiting for its address to be confirmed is told so.
-
-    Django's backend refuses an inactive account as it refuses a wrong
-    password. Given the right password, and only then, the form says that
-    the address must be confirmed first (AuthenticationForm's "inactive"
-    error): the person who typed it knows the password already.
-    """
-
-    error_messages = {
-        **auth_forms.AuthenticationForm.error_messages,
-        "inactive": (
-            "This account's email address is not confirmed yet: open the link "
-            "in the email we sent to it, then log in."
-        ),
-    }
-
-    def clean(self) -> dict[str, Any]:
-        try:
-            return super().clean()
-        except forms.ValidationError:
-            if not getattr(self.request, "axes_locked_out", False):
-                username = self.cleaned_data.get("username")
-                waiting = selectors.awaiting_confirmation(username)
-                password = self.cleaned_data.get("password") or ""
-                if waiting is not None and waiting.check_password(password):
-                    self.confirm_login_allowed(waiting)
-            raise
 
 
 class ProfileForm(forms.ModelForm):

@@ -93,17 +93,18 @@ def permission_names(pks: Collection[Any], *, using: str) -> list[str]:
     )
 
 
-def awaiting_confirmation(username: object) -> User | None:
-    """The account with this username if it waits for its address to be confirmed, or None.
+def awaits_its_signup_confirmation(user: User) -> bool:
+    """Whether the account still waits for the link of its signup's welcome email.
 
-    An inactive account whose address is not confirmed: a signup's, until
-    the link of its welcome email is opened.
+    Inactive, its address never confirmed, never logged in: a signup's
+    account (anyone may have typed the address), not one an admin
+    deactivated after it was used.
     """
-    if not isinstance(username, str):
-        return None
-    return User._default_manager.filter(
-        **{User.USERNAME_FIELD: username}, is_active=False, email_confirmed_at=None
-    ).first()
+    return (
+        not user.is_active
+        and user.email_confirmed_at is None
+        and user.last_login is None
+    )
 
 
 def account_with_email(email: str) -> User | None:

@@ -134,21 +134,27 @@ def confirm_email(user: User, *, request: HttpRequest | None = None) -> bool:
     """Mark the user's email address as confirmed and send email_confirmed; False if it was already.
 
     The caller has checked the link's token. An account waiting for this
-    since its signup (inactive) is activated: its link was made while it
-    was inactive, and the token covers that (tokens.py), so the older link
-    of an account an admin deactivated does not get here. One conditional
-    UPDATE, so two clicks racing confirm once, and an address changed since
-    the check stays unconfirmed. The audit trail records the confirmation
-    on the signal.
+    since its signup (inactive, never logged in) is activated: its link was
+    made while it was inactive, and the token covers that (tokens.py), so
+    the older link of an account an admin deactivated does not get here.
+    An inactive account that has logged in before was deactivated by an
+    admin: even a link made since confirms its address only, and never
+    opens it again. One conditional UPDATE, so two clicks racing confirm
+    once, and an address changed since the check stays unconfirmed. The
+    audit trail records the confirmation on the signal.
     """
     now = timezone.now()
+    opens = not user.is_active and user.last_login is None
     unconfirmed = type(user)._default_manager.filter(
         pk=user.pk, email=user.email, email_confirmed_at=None, is_active=user.is_active
     )
-    if not unconfirmed.update(email_confirmed_at=now, is_active=True):
+    if opens:
+        unconfirmed = unconfirmed.filter(last_login=None)
+    active = user.is_active or opens
+    if not unconfirmed.update(email_confirmed_at=now, is_active=active):
         return False
     user.email_confirmed_at = now
-    user.is_active = True
+    user.is_active = active
     signals.email_confirmed.send(sender=type(user), user=user, request=request)
     return True
 

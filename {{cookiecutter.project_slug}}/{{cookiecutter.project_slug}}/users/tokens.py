@@ -13,8 +13,9 @@ class EmailConfirmationTokenGenerator(PasswordResetTokenGenerator):
     and whether the account is inactive: changing the address, confirming
     it, or deactivating the account makes every earlier link invalid. The
     link of an account that signed up (inactive until confirmed) was made
-    while inactive, and confirming activates it; the older link of an
-    account an admin deactivated was not, and activates nothing. An active
+    while inactive, and confirming activates it if it never logged in
+    (services.confirm_email); the older link of an account an admin
+    deactivated was not, and activates nothing. An active
     account's hash is the one of earlier releases, so links already sent
     keep working. Tokens expire after PASSWORD_RESET_TIMEOUT (3 days by
     default), like reset links.

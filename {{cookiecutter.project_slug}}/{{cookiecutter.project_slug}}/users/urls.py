@@ -2,18 +2,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
-from .forms import LoginForm, PasswordResetForm
+from .forms import PasswordResetForm
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("signup/done/", views.signup_done, name="signup_done"),
-    # Django's login, whose form says when an account waits for its address
-    # to be confirmed (before django.contrib.auth.urls, which has "login/" too).
-    path(
-        "login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm),
-        name="login",
-    ),
     path("profile/", views.profile, name="profile"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     # The link of the welcome email (notifications.emails.welcome_context).

@@ -124,7 +124,7 @@ def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
     waiting = not user.is_active
     if not services.confirm_email(user, request=request):
         return render(request, "users/confirm_email_done.html")
-    if waiting:
+    if waiting and user.is_active:
         # The account was waiting for this link since its signup: open it and
         # log its owner in, as django-allauth does on confirmation.
         # Two backends (axes' and Django's): say which one vouches.

@@ -5,7 +5,9 @@ import re
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
+from ...users.models import User
 from ...users.signals import signup_with_taken_email
 from ...users.tests.factories import UserFactory, signup_data
 from ..models import Notification
@@ -100,3 +102,56 @@ def test_a_rolled_back_signup_sends_no_notice(ada, outbox, rollback):
 
     assert outbox == []
     assert not notices_of(ada).exists()
+
+
+def test_an_address_a_stranger_signed_up_with_gets_its_welcome_link_again(
+    outbox, settings
+):
+    """A stranger signed up with the address and never confirmed: the owner's own
+    signup sends the welcome email again, whose fresh link opens the account
+    (the account_exists email's login and reset links could not)."""
+    settings.NOTIFICATIONS_ACCOUNT_EXISTS_COOLDOWN = 0
+    sign_up_with("victim@example.com", username="stranger")
+    stranger = User.objects.get(username="stranger")
+    first = Notification.objects.get(user=stranger, kind=Notification.Kind.WELCOME)
+    outbox.clear()
+
+    response = sign_up_with("VICTIM@example.com", username="owner")
+
+    assert response.status_code == 302
+    assert not notices_of(stranger).exists()
+    [email] = outbox
+    assert email.to == ["victim@example.com"]
+    again = Notification.objects.get(user=stranger, kind=Notification.Kind.WELCOME)
+    assert again.pk == first.pk
+    assert (first.sent_at or 0) != (again.sent_at or 0)
+    links = re.findall(r"https?://\S+", email.body)
+    [link] = [link for link in links if "/accounts/confirm/" in link]
+    client = Client()
+    client.post(link.removeprefix(settings.SITE_URL))
+    stranger.refresh_from_db()
+    assert stranger.is_active
+    assert stranger.email_confirmed_at is not None
+
+
+def test_the_welcome_link_is_sent_again_at_most_once_per_cool_down(outbox, settings):
+    settings.SIGNUP_ATTEMPTS_PER_EMAIL = 100
+    sign_up_with("victim@example.com", username="stranger")
+    outbox.clear()
+
+    for _ in range(3):
+        sign_up_with("victim@example.com", username="owner")
+
+    assert outbox == []
+
+
+def test_an_account_that_was_used_gets_the_notice_not_a_link(ada, outbox):
+    """An admin deactivated it after it logged in: no link may reopen it."""
+    User.objects.filter(pk=ada.pk).update(is_active=False, last_login=timezone.now())
+
+    sign_up_with("ada@example.com")
+
+    assert notices_of(ada).count() == 1
+    [email] = outbox
+    assert "tried to sign up" in email.subject
+    assert "/accounts/confirm/" not in email.body

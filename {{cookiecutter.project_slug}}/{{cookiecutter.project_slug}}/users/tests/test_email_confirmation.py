@@ -251,8 +251,14 @@ def test_a_reset_email_to_a_confirmed_address_names_the_account(client, outbox):
     assert email.body.startswith("Hello ada,")
 
 
-def log_in(client, password="analytical-engine-1843"):
-    return client.post("/accounts/login/", {"username": "ada", "password": password})
+def log_in(client, password="analytical-engine-1843", username="ada"):
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+def login_answer(response):
+    """What a login tells whoever sent it: status and page, its CSRF token aside."""
+    page = re.sub(r'value="[^"]*"', 'value=""', response.content.decode())
+    return response.status_code, page
 
 
 def test_a_signup_cannot_log_in_until_its_address_is_confirmed(client, outbox):
@@ -260,14 +266,16 @@ def test_a_signup_cannot_log_in_until_its_address_is_confirmed(client, outbox):
     welcome = outbox[0]
 
     refused = log_in(client)
-    # The right password, so the form may say why: the address first.
+    # The right password of an account waiting for its link gets the answer
+    # of a wrong password: telling them apart would tell an attacker who
+    # signed up with an address whether it was new (the account was made)
+    # or taken (it was not).
+    wrong = log_in(Client(), password="wrong-password-1843")
+    assert login_answer(refused) == login_answer(wrong)
     assert refused.status_code == 200
-    assert "email address is not confirmed yet" in refused.content.decode()
+    assert "Please enter a correct username and password" in refused.content.decode()
+    assert "confirm" not in refused.content.decode().lower()
     assert SESSION_KEY not in client.session
-    # A wrong password gets the usual answer, which tells nothing more.
-    wrong = log_in(client, password="wrong-password-1843")
-    assert "not confirmed" not in wrong.content.decode()
-    assert "Please enter a correct username and password" in wrong.content.decode()
     # Nor can a reset open it: only the link of the welcome email does.
     outbox.clear()
     client.post("/accounts/password_reset/", {"email": "ada@example.com"})
@@ -277,6 +285,44 @@ def test_a_signup_cannot_log_in_until_its_address_is_confirmed(client, outbox):
 
     assert log_in(client).status_code == 302
     assert client.session[SESSION_KEY] == str(User.objects.get(username="ada").pk)
+
+
+def test_a_login_does_not_tell_whether_a_signup_made_an_account(client, outbox):
+    """The attack: sign up with an invented username, the address to test and a
+    password, then log in with them. Made (the address was new) or not (it was
+    taken), the login answers the same."""
+    UserFactory(username="owner", email="taken@example.com")
+    signup(client, username="probe-new", email="new@example.com")
+    signup(client, username="probe-taken", email="taken@example.com")
+    assert User.objects.filter(username="probe-new").exists()
+    assert not User.objects.filter(username="probe-taken").exists()
+
+    new = log_in(Client(), username="probe-new")
+    taken = log_in(Client(), username="probe-taken")
+
+    assert login_answer(new) == login_answer(taken)
+    assert new.status_code == 200
+
+
+def test_a_new_link_does_not_reopen_an_account_that_had_logged_in(client, outbox):
+    """An admin deactivated it after it was used: even a link made while it is
+    inactive confirms its address only, and logs nobody in."""
+    ada = UserFactory(username="ada")
+    assert log_in(Client(), password="correct horse battery staple").status_code == 302
+    ada.refresh_from_db()
+    ada.is_active = False
+    ada.save()
+    token = email_confirmation_token.make_token(ada)
+    path = f"/accounts/confirm/{urlsafe_base64_encode(force_bytes(ada.pk))}/{token}/"
+
+    response = confirm(client, path)
+
+    assert response.status_code == 302
+    assert SESSION_KEY not in client.session
+    ada.refresh_from_db()
+    assert not ada.is_active
+    assert ada.email_confirmed_at is not None
+    assert log_in(Client(), password="correct horse battery staple").status_code == 200
 
 
 def test_an_account_an_admin_deactivated_cannot_use_its_old_link(client, outbox):
