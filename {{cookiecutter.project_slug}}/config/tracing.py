@@ -23,7 +23,6 @@ and OTEL_RESOURCE_ATTRIBUTES win over the defaults here (resource()).
 """
 
 import os
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -107,25 +106,22 @@ def resource() -> "Resource":
     """The SDK's resource, with the project's defaults where the environment sets nothing.
 
     OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win, as the SDK
-    documents (Resource.create() alone would let attributes given to it
-    replace theirs). Where they name no service, the SDK's
-    "unknown_service:python" becomes the project's slug; unless they set
-    them, service.instance.id is one per process (the web worker and the
-    task worker that share a trace tell apart) and process.pid its pid.
+    documents (attributes given to Resource.create() would replace theirs).
+    Where they name no service, the SDK's "unknown_service:python" becomes
+    the project's slug, and process.pid is added unless they set it. The
+    SDK (1.45) gives each process a service.instance.id of its own, so the
+    web worker and the task worker that share a trace tell apart.
     """
     from opentelemetry.sdk.resources import SERVICE_NAME as NAME
     from opentelemetry.sdk.resources import Resource
 
     detected = Resource.create()
-    defaults: dict[str, str | int] = {
-        "service.instance.id": str(uuid.uuid4()),
-        "process.pid": os.getpid(),
-    }
+    defaults: dict[str, str | int] = {}
     if str(detected.attributes.get(NAME, "")).startswith("unknown_service"):
         defaults[NAME] = SERVICE_NAME
-    return detected.merge(
-        Resource({k: v for k, v in defaults.items() if k == NAME or k not in detected.attributes})
-    )
+    if "process.pid" not in detected.attributes:
+        defaults["process.pid"] = os.getpid()
+    return detected.merge(Resource(defaults))
 
 
 def without_query_error_messages(exporter: "SpanExporter") -> "SpanExporter":
@@ -151,9 +147,10 @@ def without_query_error_messages(exporter: "SpanExporter") -> "SpanExporter":
             if event.name == "exception":
                 kind = str(attributes.get("exception.type", "")).rsplit(".", 1)[-1]
                 attributes["exception.message"] = kind
+                stacktrace = str(attributes.get("exception.stacktrace", ""))
                 frames = [
                     line + "\n"
-                    for line in str(attributes.get("exception.stacktrace", "")).splitlines()
+                    for line in stacktrace.splitlines()
                     if line.startswith('  File "')
                 ]
                 attributes["exception.stacktrace"] = "".join(frames) + str(

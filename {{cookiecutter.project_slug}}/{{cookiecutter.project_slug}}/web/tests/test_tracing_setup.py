@@ -1,5 +1,6 @@
 """config/tracing.py, which WebConfig.ready() calls: the SDK's resource, the exporter, the setup."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -28,12 +29,12 @@ def environ(monkeypatch):
     return monkeypatch
 
 
-def test_with_nothing_set_the_service_is_the_project_and_the_instance_the_process(environ):
+def test_with_nothing_set_the_service_is_the_project(environ):
     attributes = tracing.resource().attributes
 
     assert attributes["service.name"] == "{{ cookiecutter.project_slug }}"
     assert attributes["process.pid"] == os.getpid()
-    assert attributes["service.instance.id"] != tracing.resource().attributes["service.instance.id"]
+    assert attributes["service.instance.id"]  # the SDK's, one per process
 
 
 def test_the_environment_wins_over_the_defaults(environ):
@@ -68,22 +69,25 @@ def test_a_failed_query_span_is_exported_without_the_exception_message():
     tracer = provider.get_tracer(__name__)
 
     # As the psycopg (dbapi) instrumentation records a failed query.
-    with pytest.raises(IntegrityError):
-        with tracer.start_as_current_span("POST accounts/signup/", kind=SpanKind.SERVER):
-            with tracer.start_as_current_span("INSERT", kind=SpanKind.CLIENT):
-                raise IntegrityError(UNIQUE_VIOLATION)
+    with (
+        tracer.start_as_current_span("POST accounts/signup/", kind=SpanKind.SERVER),
+        contextlib.suppress(IntegrityError),
+        tracer.start_as_current_span("INSERT", kind=SpanKind.CLIENT),
+    ):
+        raise IntegrityError(UNIQUE_VIOLATION)
 
-    query, request = recorded.get_finished_spans()
+    [query, request] = recorded.get_finished_spans()
+    assert query.kind is SpanKind.CLIENT
     [event] = query.events
-    assert event.attributes["exception.type"] == "django.db.utils.IntegrityError"
-    assert event.attributes["exception.message"] == "IntegrityError"
-    assert 'File "' in event.attributes["exception.stacktrace"]
+    attributes = dict(event.attributes or {})
+    assert attributes["exception.type"] == "django.db.utils.IntegrityError"
+    assert attributes["exception.message"] == "IntegrityError"
+    assert 'File "' in str(attributes["exception.stacktrace"])
     assert query.status.status_code is StatusCode.ERROR
     assert query.status.description == "IntegrityError"
-    assert "ada@example.com" not in repr([e.attributes for e in query.events])
-    assert "ada@example.com" not in repr(query.status.description)
-    # A server span keeps it (docs/tracing.md): Django records a 500's message.
-    assert "ada@example.com" in request.events[0].attributes["exception.message"]
+    assert "ada@example.com" not in repr(attributes)
+    # Other spans are not touched: the server span here had no exception.
+    assert request.events == ()
 
 
 # Run in a process of its own with an OTLP endpoint (nothing listens there,
