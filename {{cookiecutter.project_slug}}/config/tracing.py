@@ -139,8 +139,9 @@ def without_query_error_messages(exporter: "SpanExporter") -> "SpanExporter":
     from opentelemetry.trace import SpanKind, Status
 
     def scrub(span: ReadableSpan) -> ReadableSpan:
-        if span.kind is not SpanKind.CLIENT:
-            return span
+        failed = span.events or span.status.description
+        if span.kind is not SpanKind.CLIENT or not failed:
+            return span  # most queries: nothing to take off
         events, kind = [], ""
         for event in span.events:
             attributes = dict(event.attributes or {})
