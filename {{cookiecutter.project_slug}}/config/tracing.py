@@ -12,20 +12,25 @@ nothing is wrapped, nothing is started. So this module imports only the
 standard library at the top.
 
 On, it sets up the SDK (a batch processor exporting OTLP/HTTP protobuf,
-so a collector that is down never slows or fails a request), the Django
-and psycopg instrumentations, and the spans of the project's signal
-receivers (signal_tools/tracing.py). The other OTEL_* variables work as
-the SDK documents them; OTEL_SERVICE_NAME defaults to the project's slug.
+so a collector that is down never slows or fails a request) and the Django
+and psycopg instrumentations. It imports none of the project's apps: the
+spans of the signal receivers are signal_tools' own (signal_tools/tracing.py),
+installed by its AppConfig.ready() when settings.SIGNAL_TOOLS_TRACE_RECEIVERS,
+which config/settings/base.py sets to enabled(), says so.
+
+The other OTEL_* variables work as the SDK documents them: OTEL_SERVICE_NAME
+and OTEL_RESOURCE_ATTRIBUTES win over the defaults here (resource()).
 """
 
 import os
-import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for the annotations only: nothing is imported at run time
     from django.http import HttpRequest, HttpResponse
-    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
     from opentelemetry.sdk.trace.sampling import Sampler
     from opentelemetry.trace import Span
 
@@ -69,24 +74,14 @@ def configure() -> bool:
         OTLPSpanExporter,
     )
     from opentelemetry.instrumentation.django import DjangoInstrumentor
-    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    from {{ cookiecutter.project_slug }}.signal_tools import tracing as signal_tracing
-
-    resource = Resource.create(
-        {
-            "service.name": os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME,
-            # One per process: the web worker and the task worker that share
-            # a trace tell apart.
-            "service.instance.id": str(uuid.uuid4()),
-            "process.pid": os.getpid(),
-        }
-    )
     sampler = None if "OTEL_TRACES_SAMPLER" in os.environ else default_sampler()
-    provider = TracerProvider(resource=resource, sampler=sampler)
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    provider = TracerProvider(resource=resource(), sampler=sampler)
+    provider.add_span_processor(
+        BatchSpanProcessor(without_query_error_messages(OTLPSpanExporter()))
+    )
     trace.set_tracer_provider(provider)
 
     DjangoInstrumentor().instrument(
@@ -104,8 +99,94 @@ def configure() -> bool:
 
     PsycopgInstrumentor().instrument()
 {%- endif %}
-    signal_tracing.install()
     return True
+
+
+def resource() -> "Resource":
+    """The SDK's resource, with the project's defaults where the environment sets nothing.
+
+    OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win, as the SDK
+    documents (attributes given to Resource.create() would replace theirs).
+    Where they name no service, the SDK's "unknown_service:python" becomes
+    the project's slug, and process.pid is added unless they set it. The
+    SDK (1.45) gives each process a service.instance.id of its own, so the
+    web worker and the task worker that share a trace tell apart.
+    """
+    from opentelemetry.sdk.resources import SERVICE_NAME as NAME
+    from opentelemetry.sdk.resources import Resource
+
+    detected = Resource.create()
+    defaults: dict[str, str | int] = {}
+    if str(detected.attributes.get(NAME, "")).startswith("unknown_service"):
+        defaults[NAME] = SERVICE_NAME
+    if "process.pid" not in detected.attributes:
+        defaults["process.pid"] = os.getpid()
+    return detected.merge(Resource(defaults))
+
+
+def without_query_error_messages(exporter: "SpanExporter") -> "SpanExporter":
+    """The exporter, given client spans (queries) without their exceptions' messages.
+
+    The psycopg instrumentation records a failed query's exception on its
+    span, message and all, and a unique violation's message quotes the
+    row: "DETAIL: Key (email)=(ada@example.com) already exists" when two
+    signups race for one address. As on the receivers' spans
+    (signal_tools/tracing.py), the message becomes the exception's type,
+    the stacktrace keeps its frames only, and so does the status.
+    """
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+    from opentelemetry.trace import SpanKind, Status
+
+    def scrub(span: ReadableSpan) -> ReadableSpan:
+        failed = span.events or span.status.description
+        if span.kind is not SpanKind.CLIENT or not failed:
+            return span  # most queries: nothing to take off
+        events, kind = [], ""
+        for event in span.events:
+            attributes = dict(event.attributes or {})
+            if event.name == "exception":
+                kind = str(attributes.get("exception.type", "")).rsplit(".", 1)[-1]
+                attributes["exception.message"] = kind
+                stacktrace = str(attributes.get("exception.stacktrace", ""))
+                frames = [
+                    line + "\n"
+                    for line in stacktrace.splitlines()
+                    if line.startswith('  File "')
+                ]
+                attributes["exception.stacktrace"] = "".join(frames) + str(
+                    attributes.get("exception.type", "")
+                )
+            events.append(Event(event.name, attributes, event.timestamp))
+        status = span.status
+        if status.description:
+            status = Status(status.status_code, kind or None)
+        return ReadableSpan(
+            name=span.name,
+            context=span.context,
+            parent=span.parent,
+            resource=span.resource,
+            attributes=span.attributes,
+            events=events,
+            links=span.links,
+            kind=span.kind,
+            status=status,
+            start_time=span.start_time,
+            end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope,
+        )
+
+    class WithoutQueryErrorMessages(SpanExporter):
+        def export(self, spans: "Sequence[ReadableSpan]") -> SpanExportResult:
+            return exporter.export([scrub(span) for span in spans])
+
+        def shutdown(self) -> None:
+            exporter.shutdown()
+
+        def force_flush(self, timeout_millis: int = 30000) -> bool:
+            return exporter.force_flush(timeout_millis)
+
+    return WithoutQueryErrorMessages()
 
 
 def default_sampler() -> "Sampler":

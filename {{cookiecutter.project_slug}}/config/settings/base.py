@@ -9,6 +9,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from config import tracing
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 APPS_DIR = BASE_DIR / "{{ cookiecutter.project_slug }}"
 
@@ -235,6 +237,11 @@ SIGNAL_TOOLS_THIRD_PARTY_SIGNALS = ["axes.signals.user_locked_out"]
 SIGNAL_TOOLS_AFTER_RESPONSE_RECEIVERS = [
     f"{APPS_DIR.name}.web.after_response.run_after_response"
 ]
+# A span for each call of the project's receivers (signal_tools/tracing.py):
+# when tracing is on, i.e. an OTLP endpoint is set (config/tracing.py, which
+# sets up the SDK; docs/tracing.md). Off, signal_tools imports no
+# OpenTelemetry module and wraps nothing.
+SIGNAL_TOOLS_TRACE_RECEIVERS = tracing.enabled()
 
 # Login brute force (django-axes): after AXES_FAILURE_LIMIT failed logins for
 # one username from one address, that pair is refused for the cool-off, on the

@@ -19,3 +19,11 @@ class SignalToolsConfig(AppConfig):
             from . import slow_receivers
 
             slow_receivers.install()
+        # Tracing on (settings/base.py): a span around each receiver call made
+        # inside a trace. The tracer is OpenTelemetry's proxy until the SDK is
+        # set up (config/tracing.py, maybe later, e.g. in a worker process
+        # after its fork); it records once it is.
+        if settings.SIGNAL_TOOLS_TRACE_RECEIVERS:
+            from . import tracing
+
+            tracing.install()

@@ -1,7 +1,9 @@
 """A span for each call of the project's signal receivers (docs/tracing.md).
 
-config/tracing.py calls install() once tracing is on; off, this module is
-never imported. Through dispatch.py, each call of a project receiver made
+SignalToolsConfig.ready() calls install() when
+settings.SIGNAL_TOOLS_TRACE_RECEIVERS is true (tracing on: config/tracing.py
+sets up the SDK); off, this module is never imported. The tracer below is
+OpenTelemetry's proxy until the SDK's provider is set, then the provider's. Through dispatch.py, each call of a project receiver made
 inside a trace (a request, a delivery) runs in a span of its own:
 
     post_save notifications.signals.queue_welcome

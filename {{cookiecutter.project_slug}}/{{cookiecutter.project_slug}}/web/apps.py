@@ -17,7 +17,9 @@ class WebConfig(AppConfig):
         checks.register(check_trusted_proxies, checks.Tags.security, deploy=True)
         # Tracing (config/tracing.py): off, and nothing imported, unless an
         # OTLP endpoint is set. Here, in every process, before Django loads
-        # the middleware that the Django instrumentation adds to.
+        # the middleware that the Django instrumentation adds to. It sets up
+        # the SDK and the instrumentations only: signal_tools installs the
+        # receivers' spans itself (SIGNAL_TOOLS_TRACE_RECEIVERS).
         from config import tracing
 
         tracing.configure()
