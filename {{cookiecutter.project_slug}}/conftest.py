@@ -105,7 +105,9 @@ def spans() -> Iterator[Any]:
     off the project imports no OpenTelemetry module, and the suite checks it.
     """
     from {{ cookiecutter.project_slug }}.signal_tools import tracing
-    from {{ cookiecutter.project_slug }}.signal_tools.tests.spans import exporter
+    from {{ cookiecutter.project_slug }}.signal_tools.tests.spans import (  # any slug's length
+        exporter,
+    )
 
     recorded = exporter()
     recorded.clear()
