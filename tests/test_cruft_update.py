@@ -427,14 +427,9 @@ def test_cruft_update_from_the_real_first_release(
 
     # 2. Install the dependencies again, from the lock (the README's pip
     # setup), then lock again for this project and commit.
-    project.py(
-        "-m", "pip", "install", "--quiet", "--require-hashes",
-        "-r", "requirements/dev.txt",
-    )  # fmt: skip
+    install_locked(project)
     project.py("-m", "pip", "install", "--quiet", "--no-deps", "-e", ".")
-    project.run("make", "lock", f"PYTHON={project.python}")
-    git("add", "-A", cwd=path)
-    git("commit", "-q", "-m", "Locked for this project", cwd=path)
+    lock_for_the_project(project)
     # (3, imports from core, finds none here.)
     # 4. Annotate the app that 1.0.0's newapp made: mypy checks it now.
     annotate_first_release_app(path / "acme_shop" / "orders")
@@ -451,6 +446,21 @@ def test_cruft_update_from_the_real_first_release(
     make_check(project, "cruft-update-first-release")
 
 
+def install_locked(project):
+    """The dependencies at the versions of the project's lock, hash-checked (its README's pip setup)."""
+    project.py(
+        "-m", "pip", "install", "--quiet", "--require-hashes",
+        "-r", "requirements/dev.txt",
+    )  # fmt: skip
+
+
+def lock_for_the_project(project):
+    """`make lock` (it asks PyPI) for the project's own name and dependencies, committed."""
+    project.run("make", "lock", f"PYTHON={project.python}")
+    git("add", "-A", cwd=project.path)
+    git("commit", "-q", "-m", "Locked for this project", cwd=project.path)
+
+
 def readme_venv(project, tmp_path):
     """The user's own virtualenv, set up as the project's README says (pip,
     from the lock), not the shared one: the update installs the new
@@ -458,10 +468,7 @@ def readme_venv(project, tmp_path):
     user_venv = create_venv(tmp_path / "user-venv").parent.parent
     project.venv = user_venv
     project.env.update(venv_environ(user_venv))
-    project.py(
-        "-m", "pip", "install", "--quiet", "--require-hashes",
-        "-r", "requirements/dev.txt",
-    )  # fmt: skip
+    install_locked(project)
     project.py("-m", "pip", "install", "--quiet", "--no-deps", "-e", ".")
 
 
@@ -504,13 +511,8 @@ def test_cruft_update_from_the_real_2_0_0(tmp_path, cookiecutter_config, make_pr
     update_and_check_merge(project, template, user_files, secret)
     assert template_version(path) == changelog_releases()[0]
     # 2. Install the dependencies again from the lock; lock for this project.
-    project.py(
-        "-m", "pip", "install", "--quiet", "--require-hashes",
-        "-r", "requirements/dev.txt",
-    )  # fmt: skip
-    project.run("make", "lock", f"PYTHON={project.python}")
-    git("add", "-A", cwd=path)
-    git("commit", "-q", "-m", "Locked for this project", cwd=path)
+    install_locked(project)
+    lock_for_the_project(project)
     # 3. Merge the user's users migration with the release's, formatted.
     project.py("manage.py", "makemigrations", "--merge", "--no-input")
     project.py("-m", "ruff", "format", ".")
