@@ -11,7 +11,8 @@ at 0 ms, names each of them in the log), the delivery under the receiver
 that queued it (on the worker, in another process, when there is one),
 and the SMTP send. A send the mail server refuses is logged inside the
 delivery's span, with its trace id, and its retry joins the same trace.
-No email address is in any byte exported. Then the receiver stops:
+No email address, client address or user agent is in any byte exported.
+Then the receiver stops:
 signups still succeed and their emails still go out.
 """
 
@@ -34,7 +35,17 @@ QUEUE_WELCOME = "post_save notifications.signals.queue_welcome"
 # The guard's warning, one per project receiver that ran in the request.
 SLOW = re.compile(r"^Slow signal receiver (\S+) took .* during POST /accounts/signup/")
 
+# What the browser says it is: never exported.
+USER_AGENT = "TraceCheckBrowser/1.0"
+
 pytestmark = pytest.mark.slow
+
+
+class NamedBrowser(Browser):
+    """A browser that sends a User-Agent, as every real one does."""
+
+    def proxy_headers(self):
+        return {**super().proxy_headers(), "User-Agent": USER_AGENT}
 
 
 @pytest.fixture(params=BACKGROUNDS)
@@ -127,7 +138,7 @@ def test_a_signup_is_one_trace_from_the_request_to_the_smtp_send(traced):
     background = traced.project.background
     traced.start()
 
-    response, page = Browser(traced.port).sign_up("alice")
+    response, page = NamedBrowser(traced.port).sign_up("alice")
     assert response.status == 302, page
     assert mail.wait_for(lambda m: m.count()["alice@example.com"] == 1, WAIT)
     assert receiver.wait_for(complete_signups, WAIT), receiver.all_spans()
@@ -139,6 +150,10 @@ def test_a_signup_is_one_trace_from_the_request_to_the_smtp_send(traced):
     [request_span] = [s for s in spans if s.name == SIGNUP_SPAN]
     assert request_span.parent_id == ""
     assert request_span.resource["service.name"] == SLUG
+    # Who sent it is the audit trail's business, not the trace's.
+    assert (
+        not {"client.address", "user_agent.original"} & request_span.attributes.keys()
+    )
     # Its queries (the psycopg instrumentation).
     queries = [s for s in spans if s.attributes.get("db.system") == "postgresql"]
     assert queries, names
@@ -187,7 +202,7 @@ def test_a_signup_is_one_trace_from_the_request_to_the_smtp_send(traced):
     # the trace's ids; the retry (Celery's, the db_worker's sweep, or the
     # cron job's send_unsent) is a second delivery in the same trace.
     mail.refuse_next("bob@example.com")
-    response, page = Browser(traced.port).sign_up("bob")
+    response, page = NamedBrowser(traced.port).sign_up("bob")
     assert response.status == 302, page
     if background == "none":
         assert harness.poll(lambda: "failed to send" in traced.log(), WAIT)
@@ -219,14 +234,15 @@ def test_a_signup_is_one_trace_from_the_request_to_the_smtp_send(traced):
     ]
     assert (line["trace_id"], line["span_id"]) == (failed.trace_id, failed.span_id)
 
-    # No address anywhere in what was exported.
+    # No email address, client address or user agent in what was exported.
     exported = receiver.received()
     assert b"@example.com" not in exported
+    assert USER_AGENT.encode() not in exported
 
     # The receiver goes away: signups and their emails go on.
     receiver.stop()
     started = time.monotonic()
-    response, page = Browser(traced.port).sign_up("carol")
+    response, page = NamedBrowser(traced.port).sign_up("carol")
     assert response.status == 302, page
     assert mail.wait_for(lambda m: m.count()["carol@example.com"] == 1, WAIT)
     assert time.monotonic() - started < WAIT

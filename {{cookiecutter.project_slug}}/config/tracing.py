@@ -80,7 +80,7 @@ def configure() -> bool:
     sampler = None if "OTEL_TRACES_SAMPLER" in os.environ else default_sampler()
     provider = TracerProvider(resource=resource(), sampler=sampler)
     provider.add_span_processor(
-        BatchSpanProcessor(without_query_error_messages(OTLPSpanExporter()))
+        BatchSpanProcessor(without_personal_data(OTLPSpanExporter()))
     )
     trace.set_tracer_provider(provider)
 
@@ -124,23 +124,52 @@ def resource() -> "Resource":
     return detected.merge(Resource(defaults))
 
 
-def without_query_error_messages(exporter: "SpanExporter") -> "SpanExporter":
-    """The exporter, given client spans (queries) without their exceptions' messages.
+# What the Django instrumentation records of the person behind a request:
+# the client's address and port (old and new semantic conventions) and its
+# user agent. Personal data, kept by the audit trail where it is needed;
+# the user's id is enough to follow a trace.
+CLIENT_ATTRIBUTES = frozenset(
+    {
+        "client.address",
+        "client.port",
+        "http.client_ip",
+        "http.user_agent",
+        "net.peer.ip",
+        "net.peer.name",
+        "net.peer.port",
+        "network.peer.address",
+        "network.peer.port",
+        "user_agent.original",
+        "user_agent.synthetic.type",
+    }
+)
+
+
+def without_personal_data(exporter: "SpanExporter") -> "SpanExporter":
+    """The exporter, given request and query spans without personal data.
 
     The psycopg instrumentation records a failed query's exception on its
     span, message and all, and a unique violation's message quotes the
     row: "DETAIL: Key (email)=(ada@example.com) already exists" when two
-    signups race for one address. As on the receivers' spans
-    (signal_tools/tracing.py), the message becomes the exception's type,
-    the stacktrace keeps its frames only, and so does the status.
+    signups race for one address; the Django instrumentation does the same
+    with the exception of a 500 on the request span. As on the receivers'
+    spans (signal_tools/tracing.py), the message becomes the exception's
+    type, the stacktrace keeps its frames only, and so does the status.
+    The request span also loses the client's address and user agent
+    (CLIENT_ATTRIBUTES).
     """
     from opentelemetry.sdk.trace import Event, ReadableSpan
     from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
     from opentelemetry.trace import SpanKind, Status
 
     def scrub(span: ReadableSpan) -> ReadableSpan:
+        if span.kind not in (SpanKind.SERVER, SpanKind.CLIENT):
+            return span  # the receivers' spans are scrubbed where they are made
+        kept = dict(span.attributes or {})
+        if span.kind is SpanKind.SERVER:
+            kept = {k: v for k, v in kept.items() if k not in CLIENT_ATTRIBUTES}
         failed = span.events or span.status.description
-        if span.kind is not SpanKind.CLIENT or not failed:
+        if not failed and len(kept) == len(span.attributes or {}):
             return span  # most queries: nothing to take off
         events, kind = [], ""
         for event in span.events:
@@ -166,7 +195,7 @@ def without_query_error_messages(exporter: "SpanExporter") -> "SpanExporter":
             context=span.context,
             parent=span.parent,
             resource=span.resource,
-            attributes=span.attributes,
+            attributes=kept,
             events=events,
             links=span.links,
             kind=span.kind,
@@ -176,7 +205,7 @@ def without_query_error_messages(exporter: "SpanExporter") -> "SpanExporter":
             instrumentation_scope=span.instrumentation_scope,
         )
 
-    class WithoutQueryErrorMessages(SpanExporter):
+    class WithoutPersonalData(SpanExporter):
         def export(self, spans: "Sequence[ReadableSpan]") -> SpanExportResult:
             return exporter.export([scrub(span) for span in spans])
 
@@ -186,7 +215,7 @@ def without_query_error_messages(exporter: "SpanExporter") -> "SpanExporter":
         def force_flush(self, timeout_millis: int = 30000) -> bool:
             return exporter.force_flush(timeout_millis)
 
-    return WithoutQueryErrorMessages()
+    return WithoutPersonalData()
 
 
 def default_sampler() -> "Sampler":

@@ -60,13 +60,21 @@ UNIQUE_VIOLATION = (
 )
 
 
-def test_a_failed_query_span_is_exported_without_the_exception_message():
+@pytest.fixture
+def tracer_and_exported():
+    """A tracer whose spans end up, through without_personal_data(), in memory."""
     recorded = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(
-        SimpleSpanProcessor(tracing.without_query_error_messages(recorded))
+        SimpleSpanProcessor(tracing.without_personal_data(recorded))
     )
-    tracer = provider.get_tracer(__name__)
+    return provider.get_tracer(__name__), recorded
+
+
+def test_a_failed_query_span_is_exported_without_the_exception_message(
+    tracer_and_exported,
+):
+    tracer, recorded = tracer_and_exported
 
     # As the psycopg (dbapi) instrumentation records a failed query.
     with (
@@ -86,8 +94,51 @@ def test_a_failed_query_span_is_exported_without_the_exception_message():
     assert query.status.status_code is StatusCode.ERROR
     assert query.status.description == "IntegrityError"
     assert "ada@example.com" not in repr(attributes)
-    # Other spans are not touched: the server span here had no exception.
+    # The server span here had no exception.
     assert request.events == ()
+
+
+def test_a_request_span_is_exported_without_the_client_or_a_500s_message(
+    tracer_and_exported,
+):
+    tracer, recorded = tracer_and_exported
+    # As the Django instrumentation records a request that ends in a 500.
+    with (
+        contextlib.suppress(IntegrityError),
+        tracer.start_as_current_span(
+            "POST accounts/signup/",
+            kind=SpanKind.SERVER,
+            attributes={
+                "http.request.method": "POST",
+                "http.route": "accounts/signup/",
+                "client.address": "203.0.113.7",
+                "client.port": 51000,
+                "net.peer.ip": "203.0.113.7",
+                "user_agent.original": "Mozilla/5.0 (Ada's laptop)",
+                "http.user_agent": "Mozilla/5.0 (Ada's laptop)",
+            },
+        ),
+    ):
+        raise IntegrityError(UNIQUE_VIOLATION)
+
+    [request] = recorded.get_finished_spans()
+    assert dict(request.attributes or {}) == {
+        "http.request.method": "POST",
+        "http.route": "accounts/signup/",
+    }
+    [event] = request.events
+    assert dict(event.attributes or {})["exception.message"] == "IntegrityError"
+    assert "ada@example.com" not in repr(event.attributes)
+    assert request.status.description == "IntegrityError"
+
+
+def test_a_span_of_neither_kind_is_exported_as_it_is(tracer_and_exported):
+    tracer, recorded = tracer_and_exported
+    with tracer.start_as_current_span("work", attributes={"client.address": "x"}):
+        pass
+
+    [span] = recorded.get_finished_spans()
+    assert dict(span.attributes or {}) == {"client.address": "x"}
 
 
 # Run in a process of its own with an OTLP endpoint (nothing listens there,
