@@ -1,21 +1,26 @@
-"""The generated CI workflow is valid for GitHub Actions, and its steps pass here.
+"""The generated CI workflow is valid for GitHub Actions, and its steps pass.
 
 Validation is offline: the GitHub workflow schema that check-jsonschema
-vendors, then actionlint (expressions, action versions, runner labels). Then the workflow's own `run:` steps run, in order, in the
-rendered project of each combination, with the job's environment: that is
-`make check` (ruff, mypy, makemigrations --check, signals --check,
-check --deploy, the whole pytest suite with CI=true), so the file is proven to
-work, not only to parse. These checks used to be separate tests in
-test_generation.py; `make check` replaces them.
+vendors, then actionlint (expressions, action versions, runner labels).
+
+The workflow's own `run:` steps run in tests/test_readme_setup.py, in the
+project of each combination that the README's uv setup has just built
+(`run_workflow_steps()` here): its install step is the README's, `uv sync
+--locked`, and its last step is `make check` (the locks, ruff, mypy, the
+import contracts, makemigrations --check, signals --check, check --deploy,
+the whole pytest suite with CI=true, browser tests included), so the file
+is proven to work, not only to parse, and the README's uv path with it,
+with one run of the project's suite instead of two.
 
 What cannot run on this machine is left out, by name: the `uses:` steps
-(checkout, cache) and the install steps (apt-get and pip), whose work the
-shared virtualenv and the machine's Chromium stand in for. The services'
-URLs point at this machine's PostgreSQL and Redis instead of the service
-containers. One Python runs the steps here (the template's), where CI runs
-each of the matrix.
+(checkout; setup-uv, for which the suite's own uv stands in) and the
+Chromium install, which `scripts/install-chromium` does for the whole
+suite. The services' URLs point at this machine's PostgreSQL and Redis
+instead of the service containers. One Python runs the steps here (the
+template's), where CI runs each of the matrix.
 """
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -32,11 +37,10 @@ from conftest import (
 
 WORKFLOW = Path(".github") / "workflows" / "ci.yml"
 DEPENDABOT = Path(".github") / "dependabot.yml"
-# Steps that prepare a fresh CI machine; the harness has done their work.
-SETUP_STEPS = {
-    "Install Chromium and ChromeDriver",
-    "Install the project and its dev tools",
-}
+# The step that prepares a fresh CI machine, which scripts/install-chromium
+# has done here; and the one that installs the project, which runs.
+CHROMIUM_STEP = "Install Chromium and ChromeDriver"
+INSTALL_STEP = "Install the project and its dev tools"
 # The job's environment variable and service of each option that needs one.
 SERVICES = {
     "database": ("postgres", "DATABASE_URL"),
@@ -128,43 +132,63 @@ def test_workflow_has_the_services_and_pythons_of_the_combination(baked, combina
     assert str(job["env"]["CI"]) == "true"
 
 
-@pytest.mark.slow
-def test_workflow_steps_pass_in_the_rendered_project(project, combination):
-    job = load_job(project.path)
-    steps = job["steps"]
-    named = {step.get("name"): step.get("run", "") for step in steps}
-    assert set(named) >= SETUP_STEPS
-    # What the skipped steps would do, the harness has: Debian's browser, and
-    # the project's dependencies with its dev group.
-    assert "apt-get install" in named["Install Chromium and ChromeDriver"]
-    assert "chromium chromium-driver" in named["Install Chromium and ChromeDriver"]
-    assert "uv sync --locked" in named["Install the project and its dev tools"]
-    runnable = [
-        step for step in steps if "run" in step and step.get("name") not in SETUP_STEPS
+def runnable_steps(job):
+    """The job's `run:` steps that run here, in order: the install step, then `make check`."""
+    return [
+        step
+        for step in job["steps"]
+        if "run" in step and step.get("name") != CHROMIUM_STEP
     ]
-    assert runnable[-1]["run"].strip() == "make check", runnable
 
+
+def test_workflow_installs_from_the_lock_and_ends_in_make_check(baked):
+    job = load_job(baked.project_path)
+    named = {step.get("name"): step.get("run", "") for step in job["steps"]}
+    assert "apt-get install" in named[CHROMIUM_STEP]
+    assert "chromium chromium-driver" in named[CHROMIUM_STEP]
+    runnable = runnable_steps(job)
+    assert [step["name"] for step in runnable] == [INSTALL_STEP, "make check"]
+    assert "uv sync --locked" in runnable[0]["run"]
+    assert runnable[-1]["run"].strip() == "make check"
+
+
+def run_workflow_steps(root, combination, env):
+    """Run the workflow's `run:` steps in `root`, with the job's environment, as GitHub does.
+
+    `env` is the machine's environment with this machine's service URLs
+    (DATABASE_URL, CELERY_BROKER_URL) where the combination needs them;
+    they replace the job's, which name its service containers. `python`
+    on PATH is the suite's interpreter, as setup-python would make it.
+    A step's GITHUB_PATH lines come first on PATH in the steps after it.
+    """
+    job = load_job(root)
     # CI=true makes a missing browser fail the browser tests: say why here.
     missing = [name for name in ("chromium", "chromedriver") if not shutil.which(name)]
     if missing:
         unavailable(
             f"{' and '.join(missing)} not on PATH: run scripts/install-chromium"
         )
-    project.with_services()
-    env = {key: str(value) for key, value in job["env"].items()}
+    step_env = dict(env) | {key: str(value) for key, value in job["env"].items()}
     for _, name in expected_services(*combination):
-        env[name] = project.env[name]  # this machine's service, not the container's
-    env.update(mypy_cache(combination_id(*combination)))
+        step_env[name] = env[name]  # this machine's service, not the container's
+    step_env.update(mypy_cache(f"workflow-{combination_id(*combination)}"))
+    tools = root.parent / "workflow-bin"
+    tools.mkdir(exist_ok=True)
+    (tools / "python").symlink_to(
+        Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    )
+    github_path = root.parent / "github-path"
+    github_path.write_text("")
+    step_env["GITHUB_PATH"] = str(github_path)
+    path = f"{tools}{os.pathsep}{step_env.get('PATH', '')}"
 
-    for step in runnable:
+    for step in runnable_steps(job):
+        added = github_path.read_text().split()
+        step_env["PATH"] = os.pathsep.join([*reversed(added), path])
         # GitHub's default shell for `run:` on Linux.
-        project.run(
-            "bash",
-            "--noprofile",
-            "--norc",
-            "-eo",
-            "pipefail",
-            "-c",
-            step["run"],
-            env=env,
+        run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            root,
+            step_env,
+            timeout=1200,
         )

@@ -102,7 +102,8 @@ def test_no_empty_directory_or_module_is_left(baked):
 
 
 # ruff, mypy, makemigrations --check, check --deploy and the project's own
-# test suite run in tests/test_ci_workflow.py, as the CI workflow's `make check`.
+# test suite run as the CI workflow's `make check`, in tests/test_readme_setup.py
+# (its uv path, with tests/test_ci_workflow.py's run_workflow_steps()).
 
 
 def test_manage_check_reports_no_issue(project):
@@ -136,8 +137,8 @@ def test_an_upward_import_breaks_the_layers_contract(
 
 
 # ruff, mypy, makemigrations --check, check --deploy and the project's own
-# test suite run in tests/test_ci_workflow.py, as the CI workflow's `make check`;
-# tests/test_readme_setup.py installs the project as its README says.
+# test suite run as the CI workflow's `make check`, after the README's uv setup,
+# in tests/test_readme_setup.py.
 
 
 def mentions_of(baked, words):

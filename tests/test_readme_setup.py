@@ -1,13 +1,20 @@
 """The generated README's setup, followed literally, passes the project's tests.
 
 The commands come from the rendered README itself, so a change there is what
-gets tested: its "Set up" blocks (pip, then uv) in their order, then its test
+gets tested: its "Set up" blocks (pip, then uv) in their order, then a test
 command. They run in one shell in the project root, so the virtualenv is
 `.venv` inside the project, as a newcomer gets it. Two things differ from a
 terminal, each said where it is done: `python3` and uv's `--python` become the
 interpreter running this suite (the README asks for 3.12+, which `python3`
 may not be), and the commands that wait for a person (`createsuperuser`,
 `runserver`) are left out.
+
+The pip path ends in the README's `pytest -m "not browser"`. The uv path
+ends in the project's CI workflow, run on the `.venv` the README's commands
+built (tests/test_ci_workflow.py, `run_workflow_steps()`): its install step,
+`uv sync --locked` again, and `make check`, the README's other test command,
+which runs the whole suite with CI=true, browser tests included. One run of
+the project's suite proves both the README's uv path and the workflow.
 
 Then the project's `.venv` must hold exactly the versions of its uv.lock,
 whichever the tool: the uv path installs from the lock, the pip path from
@@ -29,6 +36,7 @@ import pytest
 from conftest import COMBINATIONS, clean_environ, combination_id, run
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from test_ci_workflow import run_workflow_steps
 
 # Commands that wait for a person or serve until stopped.
 INTERACTIVE = ("manage.py createsuperuser", "manage.py runserver")
@@ -77,12 +85,16 @@ def readme_commands(readme, tool):
         if command == TEST_COMMAND
     ]
     assert tests, f"Test and lint has no `{TEST_COMMAND}`"
+    checks = [
+        command
+        for block in shell_blocks(section(readme, "Test and lint"))
+        for command in block
+        if command == "make check"
+    ]
+    assert checks, "Test and lint has no `make check`, which the CI workflow runs"
 
-    if tool == "pip":
-        commands = uses_pip[0] + tests
-    else:
-        # The README: "With uv, put `uv run` in front of each command".
-        commands = uses_uv[0] + [f"uv run {command}" for command in tests]
+    # The uv path's tests are the CI workflow's (run_workflow_steps()).
+    commands = uses_pip[0] + tests if tool == "pip" else uses_uv[0]
     python = shlex.quote(base_python())
     script = []
     for command in commands:
@@ -180,6 +192,8 @@ def test_readme_setup_passes_the_project_tests(
         env,
         timeout=SETUP_TIMEOUT,
     )
+    if tool == "uv":
+        run_workflow_steps(root, combination, env)
 
     assert (root / ".venv" / "bin" / "python").exists()
     assert_installs_the_locked_versions(root)
