@@ -265,14 +265,9 @@ def main():
             tmp, config, database="postgresql", background=args.background
         )
         port = harness.free_port()
-        env = harness.clean_environ()
+        env = harness.clean_environ() | harness.production_environ()
         env |= {
             "PATH": f"{Path(python).parent}{os.pathsep}{env.get('PATH', '')}",
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            # Production settings require it: the links in the emails.
-            "DJANGO_SITE_URL": "https://shop.example.com",
             "DATABASE_URL": database_url,
             "DJANGO_EMAIL_OPTIONS": json.dumps(
                 {"host": "127.0.0.1", "port": mail.port}

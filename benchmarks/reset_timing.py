@@ -37,33 +37,21 @@ would be far above 1. Needs a Python with the project's dependencies
 (--python; default: the shared virtualenv `make test` builds in build/).
 """
 
-import argparse
-import json
-import re
-import socket
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import form_timing  # noqa: E402
 from offload import milliseconds  # noqa: E402
 from support import harness  # noqa: E402
 
 KNOWN, UNKNOWN = "known@example.com", "unknown@example.com"
-# Before each request, so that each starts on an idle server whatever came before.
-PAUSE = 0.05
-
-CREATE_USER = """
-import django
-django.setup()
-from django.contrib.auth import get_user_model
-get_user_model().objects.create_user("known", "known@example.com", "pw-unused-1234")
-"""
+PATH = "/accounts/password_reset/"
 
 
 def emails(mail):
@@ -85,40 +73,22 @@ def reset_sent_at(database):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=50, help="per address")
-    parser.add_argument("--delay", type=float, default=0.2, help="seconds per email")
-    parser.add_argument("--python", help="default: the shared project virtualenv")
-    parser.add_argument(
-        "--template",
-        default=str(harness.TEMPLATE),
-        help="the template to render, e.g. a `git worktree` of an older commit",
-    )
-    args = parser.parse_args()
+    args = form_timing.parse_args(__doc__, requests=50, per="per address")
     python = args.python or harness.project_python()
 
     with tempfile.TemporaryDirectory(prefix="reset-timing-") as tmp:
         tmp = Path(tmp)
-        config = harness.cookiecutter_config(tmp / "cookiecutter")
-        project = harness.render(
-            tmp, config, args.template, background="none", database="sqlite"
-        )
+        project = form_timing.render(tmp, args.template)
         mail = tmp / "mail"
-        env = harness.clean_environ() | {
+        env = form_timing.slow_email_environ(mail, args.delay) | {
             "DJANGO_SETTINGS_MODULE": "config.settings.local",
             "DJANGO_DEBUG": "False",
             # Its warnings are for development; production runs without it.
             "DJANGO_SIGNALS_SLOW_RECEIVER_GUARD": "False",
-            "DJANGO_EMAIL_BACKEND": "slow_email.SlowEmailBackend",
-            "DJANGO_EMAIL_OPTIONS": json.dumps(
-                {"file_path": str(mail), "delay": args.delay}
-            ),
             "NOTIFICATIONS_RESET_COOLDOWN": "0",
-            "PYTHONPATH": str(harness.SUPPORT),
-            "PYTHONDONTWRITEBYTECODE": "1",
         }
         harness.run([python, "manage.py", "migrate", "--no-input"], project, env)
-        harness.run([python, "-c", CREATE_USER], project, env)
+        form_timing.create_user(python, project, env, "known")
         port = harness.free_port()
         server = harness.start(
             [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload",
@@ -131,7 +101,7 @@ def main():
                 [server],
                 "runserver did not answer",
             )
-            url = f"http://127.0.0.1:{port}/accounts/password_reset/"
+            url = f"http://127.0.0.1:{port}{PATH}"
             results = measure(url, mail, project / "db.sqlite3", server, args.requests)
         finally:
             harness.stop(server, timeout=30)
@@ -147,100 +117,41 @@ def main():
 
 def measure_close(python, project, env, mail, tmp, args, cooldown):
     """Under gunicorn with production settings: each POST's response, and its close."""
-    port, count = harness.free_port(), args.requests
-    env = env | {
-        "NOTIFICATIONS_RESET_COOLDOWN": str(cooldown),
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SITE_URL": "https://shop.example.com",
-        # Plain HTTP here: no proxy in front to speak TLS.
-        "DJANGO_SECURE_SSL_REDIRECT": "False",
-        "DATABASE_URL": f"sqlite:///{project / 'db.sqlite3'}",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --workers 1",
-    }
+    env = env | form_timing.production_environ(project)
+    env["NOTIFICATIONS_RESET_COOLDOWN"] = str(cooldown)
     harness.run([python, "manage.py", "collectstatic", "--no-input"], project, env)
-    server = harness.start(
-        [python, "-m", "gunicorn", "-c", "config/gunicorn.py"],
-        tmp / f"gunicorn-{cooldown}.log", project, env,
-    )  # fmt: skip
-    try:
-        harness.wait_for_http(
-            f"http://127.0.0.1:{port}/healthz/", [server], "gunicorn did not answer"
-        )
-        url = f"http://127.0.0.1:{port}/accounts/password_reset/"
-        page, html = harness.http_request(url)
-        cookie = page.headers["Set-Cookie"].split(";", 1)[0]
-        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
+    log = tmp / f"gunicorn-{cooldown}.log"
+    with form_timing.gunicorn(python, project, env, log) as port:
+        cookie, token = form_timing.form_session(f"http://127.0.0.1:{port}{PATH}")
         results = {KNOWN: [], UNKNOWN: []}
 
         def post(email):
-            body = urlencode({"email": email, "csrfmiddlewaretoken": token.decode()})
+            body = urlencode({"email": email, "csrfmiddlewaretoken": token})
             sent_before = emails(mail)
-            time.sleep(PAUSE)
-            results[email].append(post_and_close(port, cookie, body))
+            time.sleep(form_timing.PAUSE)
+            data, times = form_timing.post_and_close(port, PATH, cookie, body)
+            if not data.startswith(b"HTTP/1.1 302"):
+                sys.exit(f"the reset page answered {data[:40]!r}")
+            results[email].append(times)
             # The known address's email is written before the close.
             if cooldown == 0 and email == KNOWN and emails(mail) == sent_before:
                 sys.exit("the reset email was not written before the close")
 
-        for _ in range(5):
-            post(UNKNOWN)
-            post(KNOWN)
-        for key in results:
-            results[key].clear()
-        for n in range(count):
-            for email in (KNOWN, UNKNOWN) if n % 2 else (UNKNOWN, KNOWN):
-                post(email)
-        return results
-    finally:
-        harness.stop(server, timeout=30)
-
-
-def post_and_close(port, cookie, body):
-    """POST the reset form on a socket of its own: (seconds to the response, to the close)."""
-    request = (
-        "POST /accounts/password_reset/ HTTP/1.1\r\n"
-        f"Host: 127.0.0.1:{port}\r\n"
-        f"Cookie: {cookie}\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\n"
-        f"Content-Length: {len(body)}\r\n"
-        "Connection: close\r\n\r\n"
-        f"{body}"
-    ).encode()
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
-        start = time.perf_counter()
-        connection.sendall(request)
-        data, answered = b"", None
-        while chunk := connection.recv(65536):
-            data += chunk
-            if answered is None and whole_response(data):
-                answered = time.perf_counter() - start
-        closed = time.perf_counter() - start
-    if not data.startswith(b"HTTP/1.1 302"):
-        sys.exit(f"the reset page answered {data[:40]!r}")
-    return answered if answered is not None else closed, closed
-
-
-def whole_response(data):
-    """Whether data holds a response's headers and its whole body (Content-Length)."""
-    head, separator, body = data.partition(b"\r\n\r\n")
-    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-    return bool(separator) and len(body) >= int(length[1] if length else 0)
+        return form_timing.alternate(
+            post, (UNKNOWN, KNOWN), args.requests, results, warm_up=5
+        )
 
 
 def measure(url, mail, database, server, count):
     """Alternate known and unknown addresses; time each POST, and each known email."""
-    page, html = harness.http_request(url)
-    cookie = page.headers["Set-Cookie"].split(";", 1)[0]
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
+    cookie, token = form_timing.form_session(url)
     headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
     results = {KNOWN: [], UNKNOWN: [], "email": []}
 
     def post(email):
-        body = urlencode({"email": email, "csrfmiddlewaretoken": token.decode()})
+        body = urlencode({"email": email, "csrfmiddlewaretoken": token})
         sent_before, sent_at = emails(mail), reset_sent_at(database)
-        time.sleep(PAUSE)
+        time.sleep(form_timing.PAUSE)
         start = time.perf_counter()
         response, _ = harness.http_request(url, "POST", body, headers)
         answered = time.perf_counter() - start
@@ -263,16 +174,7 @@ def measure(url, mail, database, server, count):
         results["email"].append(time.perf_counter() - start)
         harness.wait_for(updated, never, [server], step=0.002)
 
-    for _ in range(5):  # warm up: imports, templates, the database file
-        post(UNKNOWN)
-        post(KNOWN)
-    for key in results:
-        results[key].clear()
-    for n in range(count):
-        pair = (KNOWN, UNKNOWN) if n % 2 else (UNKNOWN, KNOWN)
-        for email in pair:
-            post(email)
-    return results
+    return form_timing.alternate(post, (UNKNOWN, KNOWN), count, results, warm_up=5)
 
 
 def report(results, args):
@@ -301,26 +203,11 @@ def report_close(closes, args):
         "gunicorn (1 sync worker, production settings), Connection: close, "
         f"simulated send {args.delay * 1000:.0f} ms\n"
     )
-    print(
-        "| reset request | cool-down 0: median | p95 "
-        "| inside the cool-down: median | p95 |"
+    kinds = ((KNOWN, "known address"), (UNKNOWN, "unknown address"))
+    form_timing.print_close_table("reset request", closes, kinds)
+    form_timing.print_ratios(
+        closes, (KNOWN, UNKNOWN), "known / unknown", moments=((1, "Close"),)
     )
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for index, what in ((0, "response"), (1, "connection closed")):
-        for email, name in ((KNOWN, "known"), (UNKNOWN, "unknown")):
-            cells = [
-                f"{value:.1f} ms"
-                for results in closes.values()
-                for value in milliseconds([times[index] for times in results[email]])
-            ]
-            print(f"| {name} address: {what} | {' | '.join(cells)} |")
-    for cooldown, results in closes.items():
-        known = statistics.median(times[1] for times in results[KNOWN])
-        unknown = statistics.median(times[1] for times in results[UNKNOWN])
-        print(
-            f"\nClose, known / unknown, medians, cool-down {cooldown} s: "
-            f"{known / unknown:.2f}; difference {(known - unknown) * 1000:.1f} ms"
-        )
 
 
 if __name__ == "__main__":

@@ -35,10 +35,8 @@ build/).
 
 import argparse
 import contextlib
-import http.client
 import json
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -47,6 +45,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from offload import milliseconds  # noqa: E402
 from support import harness  # noqa: E402
 from support.mail_sink import MailSink  # noqa: E402
 from support.otlp_receiver import OtlpReceiver  # noqa: E402
@@ -89,33 +88,15 @@ User.objects.bulk_create(
 """
 
 
-class Browser(harness.ProxiedBrowser):
-    def __init__(self, port):
-        super().__init__()
-        self.port = port
-        self.origin = f"https://127.0.0.1:{port}"
-
-    def connection(self):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-
-    def sign_up(self, username):
-        """GET the form, then POST it; return the seconds the POST took."""
-        self.cookies.clear()
-        response, page = self.request("GET", "/accounts/signup/")
-        assert response.status == 200, page
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
-        form = {
-            "csrfmiddlewaretoken": token,
-            "username": username,
-            "email": f"{username}@example.com",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-        }
-        start = time.perf_counter()
-        response, page = self.request("POST", "/accounts/signup/", form)
-        seconds = time.perf_counter() - start
-        assert response.status == 302, page
-        return seconds
+def timed_sign_up(browser, username):
+    """GET the form, then POST it; return the seconds the POST took."""
+    browser.cookies.clear()
+    form = browser.signup_form(username, PASSWORD)
+    start = time.perf_counter()
+    response, page = browser.request("POST", "/accounts/signup/", form)
+    seconds = time.perf_counter() - start
+    assert response.status == 302, page
+    return seconds
 
 
 def cpu_seconds(pid):
@@ -127,12 +108,6 @@ def cpu_seconds(pid):
         fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
         total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return total
-
-
-def summary(seconds):
-    ordered = sorted(seconds)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
-    return statistics.median(ordered) * 1000, p95 * 1000
 
 
 def main():
@@ -159,11 +134,8 @@ def main():
             tmp, config, database="postgresql", background=args.background
         )
         url = harness.database_url("bench_tracing")
-        env = harness.clean_environ() | {
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_SITE_URL": "https://shop.example.com",
+        env = harness.clean_environ() | harness.production_environ()
+        env |= {
             "DJANGO_EMAIL_OPTIONS": json.dumps(
                 {"host": "127.0.0.1", "port": mail.port}
             ),
@@ -215,15 +187,16 @@ def main():
         cpu = {"off": [], "on": []}  # CPU seconds per signup, one per round
         for variant in ports:  # warm up: connections, templates, the hasher
             for _ in range(3):
-                Browser(ports[variant]).sign_up(f"warm{variant}{uuid.uuid4().hex[:8]}")
+                username = f"warm{variant}{uuid.uuid4().hex[:8]}"
+                timed_sign_up(harness.Browser(ports[variant]), username)
         for number in range(args.rounds):
             order = ["off", "on"] if number % 2 == 0 else ["on", "off"]
             for variant in order:
-                browser = Browser(ports[variant])
+                browser = harness.Browser(ports[variant])
                 before = cpu_seconds(servers[variant].pid)
                 for _ in range(args.signups):
                     username = f"{variant}{uuid.uuid4().hex[:10]}"
-                    latencies[variant].append(browser.sign_up(username))
+                    latencies[variant].append(timed_sign_up(browser, username))
                 # The email, sent after the response, is counted too.
                 last = f"{username}@example.com"
                 assert mail.wait_for(lambda m, last=last: m.count()[last] == 1, 60)
@@ -253,9 +226,9 @@ def main():
     )
     print(f"  signup POST, {len(latencies['off'])} per variant: median / p95")
     for variant in ("off", "on"):
-        median, p95 = summary(latencies[variant])
+        median, p95 = milliseconds(latencies[variant])
         print(f"    {variant:<4} {median:7.1f} ms / {p95:7.1f} ms")
-    off, on = summary(latencies["off"]), summary(latencies["on"])
+    off, on = milliseconds(latencies["off"]), milliseconds(latencies["on"])
     print(f"    ratio on/off: median {on[0] / off[0]:.3f}, p95 {on[1] / off[1]:.3f}")
     print(f"  CPU of the web server per signup, median of {args.rounds} rounds")
     for variant in ("off", "on"):
@@ -264,9 +237,9 @@ def main():
     print(f"    ratio on/off: {cpu_ratio:.3f}")
     print(f"  reading {args.users:,} users, CPU, {len(reads['off'])} reads per variant")
     for variant in ("off", "on"):
-        median, p95 = summary(reads[variant])
+        median, p95 = milliseconds(reads[variant])
         print(f"    {variant:<4} {median:7.1f} ms / {p95:7.1f} ms")
-    ratio = summary(reads["on"])[0] / summary(reads["off"])[0]
+    ratio = milliseconds(reads["on"])[0] / milliseconds(reads["off"])[0]
     print(f"    ratio on/off: median {ratio:.3f}")
     verdict = "within" if on[0] / off[0] <= 1.10 else "over"
     print(f"  signup median {verdict} the target of 1.10")

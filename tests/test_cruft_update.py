@@ -434,16 +434,11 @@ def test_cruft_update_from_the_real_first_release(
     # 4. Annotate the app that 1.0.0's newapp made: mypy checks it now.
     annotate_first_release_app(path / "acme_shop" / "orders")
     # 5. Merge the user's users migration with the release's, formatted.
-    project.py("manage.py", "makemigrations", "--merge", "--no-input")
-    project.py("-m", "ruff", "format", ".")
     # 6. Apply the migrations to the database that 1.0.0 migrated.
-    project.py("manage.py", "migrate", "--no-input")
     # 7. Write docs/signals.md again: its diagram lists the user's app; and
     # paste the diagram into the README's mermaid block.
-    write_signal_docs(project)
-    # 8. make check (below), with the users and profiles of 1.0.0 kept.
-    assert users_of(project) == USERS
-    make_check(project, "cruft-update-first-release")
+    # 8. make check, with the users and profiles of 1.0.0 kept.
+    merge_migrate_document_and_check(project, "cruft-update-first-release")
 
 
 def install_locked(project):
@@ -487,6 +482,19 @@ def write_signal_docs(project):
     )
 
 
+def merge_migrate_document_and_check(project, cache):
+    """The last steps of the "Action needed" of 1.0.0 and of 2.0.0 alike."""
+    # Merge the user's users migration with the release's, formatted.
+    project.py("manage.py", "makemigrations", "--merge", "--no-input")
+    project.py("-m", "ruff", "format", ".")
+    # Apply the release's migrations to the database the project migrated.
+    project.py("manage.py", "migrate", "--no-input")
+    write_signal_docs(project)
+    # make check, with the users and profiles of the old release kept.
+    assert users_of(project) == USERS
+    make_check(project, cache)
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("cruft-update-2")
 def test_cruft_update_from_the_real_2_0_0(tmp_path, cookiecutter_config, make_project):
@@ -514,15 +522,10 @@ def test_cruft_update_from_the_real_2_0_0(tmp_path, cookiecutter_config, make_pr
     install_locked(project)
     lock_for_the_project(project)
     # 3. Merge the user's users migration with the release's, formatted.
-    project.py("manage.py", "makemigrations", "--merge", "--no-input")
-    project.py("-m", "ruff", "format", ".")
     # 4. Apply the release's migrations.
-    project.py("manage.py", "migrate", "--no-input")
     # 5. Write docs/signals.md and the README's diagram again.
-    write_signal_docs(project)
     # 6. make check, with the users and profiles of 2.0.0 kept.
-    assert users_of(project) == USERS
-    make_check(project, "cruft-update-2.0.0")
+    merge_migrate_document_and_check(project, "cruft-update-2.0.0")
 
 
 @pytest.mark.parametrize("version", sorted(RELEASE_COMMITS))

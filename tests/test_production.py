@@ -16,7 +16,7 @@ At the end every user has one welcome email and a sent notification, and
 every line the processes logged is one JSON object.
 """
 
-import http.client
+import contextlib
 import json
 import os
 import re
@@ -76,37 +76,6 @@ WORKER_READY = {
 CELERY_PLAIN = {"", "worker: Warm shutdown (MainProcess)"}
 
 
-class Browser(harness.ProxiedBrowser):
-    """A browser reaching gunicorn's port through a TLS proxy."""
-
-    def __init__(self, port):
-        super().__init__()
-        self.port = port
-        self.origin = f"https://127.0.0.1:{port}"
-
-    def connection(self):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
-
-    def sign_up(self, username):
-        """Fill in and send the signup form; return the response to the POST."""
-        response, page = self.request("GET", "/accounts/signup/")
-        assert response.status == 200, page
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
-        password = f"Pw-{uuid.uuid4().hex}"
-        response, page = self.request(
-            "POST",
-            "/accounts/signup/",
-            {
-                "csrfmiddlewaretoken": token,
-                "username": username,
-                "email": f"{username}@example.com",
-                "password1": password,
-                "password2": password,
-            },
-        )
-        return response, page
-
-
 class Stack:
     """The project's Procfile processes, started and stopped through honcho."""
 
@@ -125,6 +94,23 @@ class Stack:
 
     def release(self):
         return self.py("-m", "honcho", "start", "release")
+
+    @contextlib.contextmanager
+    def built_and_released(self, redis_prefix):
+        """Build and release on an empty database; on exit, kill whatever is
+        left and, with Celery, delete the broker's keys under `redis_prefix`."""
+        # The build step, then the release phase, as a platform runs them.
+        self.py("manage.py", "collectstatic", "--no-input")
+        self.release()
+        # An empty database, even where an earlier run left this one behind.
+        self.py("manage.py", "flush", "--no-input")
+        try:
+            yield self
+        finally:
+            self.kill()
+            if self.project.background == "celery":
+                broker = self.project.env["CELERY_BROKER_URL"]
+                harness.redis_keys(self.project.python, broker, redis_prefix, "delete")
 
     def start(self):
         """Start every process but release; return once gunicorn answers."""
@@ -205,6 +191,25 @@ class Stack:
         return json.loads(self.py("-c", ROWS).stdout)
 
 
+def stack_environ(port, mail_port):
+    """The Procfile stack's environment: production settings, gunicorn on `port`
+    (2 workers), the emails to the mail sink at `mail_port`."""
+    return harness.production_environ() | {
+        "DJANGO_EMAIL_OPTIONS": json.dumps({"host": "127.0.0.1", "port": mail_port}),
+        # Every receiver counts as slow: the guard's warnings show up, and
+        # name every project receiver that ran in a request.
+        "DJANGO_SIGNALS_SLOW_RECEIVER_GUARD": "True",
+        "DJANGO_SIGNALS_SLOW_RECEIVER_MS": "0",
+        "PORT": str(port),
+        # The config file binds all interfaces; the tests, the loopback.
+        "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --workers 2",
+        # This machine runs the tests as root, which Celery warns about
+        # with a Python warning before any logging is set up; production
+        # processes should not run as root.
+        "PYTHONWARNINGS": "ignore::UserWarning:celery.platforms",
+    }
+
+
 def running(pid):
     """Whether a process exists and is not a zombie waiting to be reaped."""
     try:
@@ -242,31 +247,11 @@ def stack(request, render, make_project, tmp_path):
     project = make_project(path, "postgresql", background).with_services()
     port = harness.free_port()
     with MailSink() as mail:
-        env = {
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_SITE_URL": "https://shop.example.com",
-            "DJANGO_EMAIL_OPTIONS": json.dumps(
-                {"host": "127.0.0.1", "port": mail.port}
-            ),
-            "DJANGO_SIGNALS_SLOW_RECEIVER_GUARD": "True",
-            # Every receiver counts as slow: the guard's warnings show up.
-            "DJANGO_SIGNALS_SLOW_RECEIVER_MS": "0",
-            "NOTIFICATIONS_CLAIM_TIMEOUT": str(CLAIM_TIMEOUT),
-            "PORT": str(port),
-            # The config file binds all interfaces; the tests, the loopback.
-            # Gunicorn's grace on SIGTERM is honcho's (5 s), not 20 s, so
-            # that one long send outlives the grace with either background.
-            "GUNICORN_CMD_ARGS": (
-                f"--bind 127.0.0.1:{port} --workers 2 "
-                f"--graceful-timeout {HONCHO_KILL_WAIT}"
-            ),
-            # This machine runs the tests as root, which Celery warns about
-            # with a Python warning before any logging is set up; production
-            # processes should not run as root.
-            "PYTHONWARNINGS": "ignore::UserWarning:celery.platforms",
-        }
+        env = stack_environ(port, mail.port)
+        env["NOTIFICATIONS_CLAIM_TIMEOUT"] = str(CLAIM_TIMEOUT)
+        # Gunicorn's grace on SIGTERM is honcho's (5 s), not 20 s, so that
+        # one long send outlives the grace with either background.
+        env["GUNICORN_CMD_ARGS"] += f" --graceful-timeout {HONCHO_KILL_WAIT}"
         prefix = f"prod-{uuid.uuid4().hex[:12]}:"
         if background == "celery":
             # A killed worker's task comes back after 5 s, not an hour.
@@ -278,18 +263,8 @@ def stack(request, render, make_project, tmp_path):
             env["NOTIFICATIONS_SWEEP_INTERVAL"] = str(SWEEP_INTERVAL)
         stack = Stack(project, env, tmp_path)
         stack.mail = mail
-        # The build step, then the release phase, as a platform runs them.
-        project.py("manage.py", "collectstatic", "--no-input", env=stack.env)
-        stack.release()
-        # An empty database, even where an earlier run left this one behind.
-        project.py("manage.py", "flush", "--no-input", env=stack.env)
-        try:
+        with stack.built_and_released(prefix):
             yield stack
-        finally:
-            stack.kill()
-            if background == "celery":
-                broker = project.env["CELERY_BROKER_URL"]
-                harness.redis_keys(project.python, broker, prefix, "delete")
 
 
 def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(stack):
@@ -298,7 +273,7 @@ def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(s
     # Which process sends the emails: a worker, or gunicorn after the response.
     worker = background != "none"
     stack.start()
-    browser = Browser(stack.port)
+    browser = harness.Browser(stack.port)
 
     # Static files: collected at build time, served by WhiteNoise.
     response, _ = browser.request("GET", "/static/css/site.css")
@@ -312,7 +287,7 @@ def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(s
 
     # The mail server refuses once: the failure is logged and retried.
     mail.refuse_next("bob@example.com")
-    response, page = Browser(stack.port).sign_up("bob")
+    response, page = harness.Browser(stack.port).sign_up("bob")
     assert response.status == 302, page
     if worker:  # Celery's task retries by itself; db_worker's sweep queues it again
         assert mail.wait_for(lambda m: m.count()["bob@example.com"] == 1, WAIT)
@@ -328,7 +303,7 @@ def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(s
     # main process, or db_worker), in the middle of a send that takes 2 s: it
     # finishes the send, then exits; honcho then stops the others.
     mail.slow_next("carol@example.com", 2)
-    signup, result = in_thread(Browser(stack.port).sign_up, "carol")
+    signup, result = in_thread(harness.Browser(stack.port).sign_up, "carol")
     assert mail.wait_for(lambda m: m.has_seen("carol@example.com"), WAIT)
     stack.stop("worker" if worker else "web")
     signup.join(WAIT)
@@ -345,7 +320,7 @@ def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(s
     # delivery.
     stack.start()
     mail.slow_next("dave@example.com", HONCHO_KILL_WAIT + 10)
-    signup, result = in_thread(Browser(stack.port).sign_up, "dave")
+    signup, result = in_thread(harness.Browser(stack.port).sign_up, "dave")
     assert mail.wait_for(lambda m: m.has_seen("dave@example.com"), WAIT)
     stack.stop()
     signup.join(WAIT)

@@ -228,6 +228,23 @@ def project(render, make_project, tmp_path_factory):
     return project
 
 
+def start_gunicorn(project, directory, env):
+    """gunicorn (config/gunicorn.py, one worker) on a socket in `directory`, with
+    `env` over the project's environment: (the socket's path, the process)."""
+    socket_path = directory / "gunicorn.sock"
+    process = harness.start(
+        [project.python, "-m", "gunicorn", "-c", "config/gunicorn.py"],
+        directory / "gunicorn.log",
+        project.path,
+        {
+            **project.env,
+            **env,
+            "GUNICORN_CMD_ARGS": f"--bind unix:{socket_path} --workers 1",
+        },
+    )
+    return socket_path, process
+
+
 @pytest.fixture(scope="module")
 def serve(project, tmp_path_factory):
     """serve(proxies): the socket of gunicorn run with that DJANGO_TRUSTED_PROXIES."""
@@ -236,18 +253,8 @@ def serve(project, tmp_path_factory):
     def serve(proxies):
         if proxies not in servers:
             directory = tmp_path_factory.mktemp(f"gunicorn-{proxies}")
-            socket_path = directory / "gunicorn.sock"
-            env = {
-                **project.env,
-                "DJANGO_TRUSTED_PROXIES": str(proxies),
-                "GUNICORN_CMD_ARGS": f"--bind unix:{socket_path} --workers 1",
-            }
-            process = harness.start(
-                [project.python, "-m", "gunicorn", "-c", "config/gunicorn.py"],
-                directory / "gunicorn.log",
-                project.path,
-                env,
-            )
+            env = {"DJANGO_TRUSTED_PROXIES": str(proxies)}
+            socket_path, process = start_gunicorn(project, directory, env)
             servers[proxies] = (socket_path, process)
             harness.wait_for(
                 lambda: healthy(socket_path), "gunicorn did not start", [process]
@@ -263,22 +270,14 @@ def serve(project, tmp_path_factory):
 def mailed(project, tmp_path_factory):
     """(socket, sink): gunicorn, with one trusted proxy, whose emails reach a mail sink."""
     directory = tmp_path_factory.mktemp("gunicorn-mailed")
-    socket_path = directory / "gunicorn.sock"
     with MailSink() as sink:
         env = {
-            **project.env,
             "DJANGO_TRUSTED_PROXIES": "1",
             "DJANGO_EMAIL_OPTIONS": json.dumps(
                 {"host": "127.0.0.1", "port": sink.port}
             ),
-            "GUNICORN_CMD_ARGS": f"--bind unix:{socket_path} --workers 1",
         }
-        process = harness.start(
-            [project.python, "-m", "gunicorn", "-c", "config/gunicorn.py"],
-            directory / "gunicorn.log",
-            project.path,
-            env,
-        )
+        socket_path, process = start_gunicorn(project, directory, env)
         try:
             harness.wait_for(
                 lambda: healthy(socket_path), "gunicorn did not start", [process]

@@ -26,7 +26,7 @@ from conftest import BACKGROUNDS
 from support import harness
 from support.mail_sink import MailSink
 from support.otlp_receiver import OtlpReceiver
-from test_production import Browser, Stack
+from test_production import Stack, stack_environ
 
 WAIT = harness.WAIT
 SLUG = "trace_check"
@@ -41,7 +41,7 @@ USER_AGENT = "TraceCheckBrowser/1.0"
 pytestmark = pytest.mark.slow
 
 
-class NamedBrowser(Browser):
+class NamedBrowser(harness.Browser):
     """A browser that sends a User-Agent, as every real one does."""
 
     def proxy_headers(self):
@@ -62,20 +62,7 @@ def traced(request, render, make_project, tmp_path):
     port = harness.free_port()
     prefix = f"trace-{uuid.uuid4().hex[:12]}:"
     with MailSink() as mail, OtlpReceiver() as receiver:
-        env = {
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_SITE_URL": "https://shop.example.com",
-            "DJANGO_EMAIL_OPTIONS": json.dumps(
-                {"host": "127.0.0.1", "port": mail.port}
-            ),
-            # Every project receiver of a request is named in the log.
-            "DJANGO_SIGNALS_SLOW_RECEIVER_GUARD": "True",
-            "DJANGO_SIGNALS_SLOW_RECEIVER_MS": "0",
-            "PORT": str(port),
-            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --workers 2",
-            "PYTHONWARNINGS": "ignore::UserWarning:celery.platforms",
+        env = stack_environ(port, mail.port) | {
             # Tracing on: the standard variables only.
             "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
             # Export every 100 ms, not every 5 s; give up on a dead receiver
@@ -93,16 +80,8 @@ def traced(request, render, make_project, tmp_path):
         stack = Stack(project, env, tmp_path)
         stack.mail = mail
         stack.receiver = receiver
-        project.py("manage.py", "collectstatic", "--no-input", env=stack.env)
-        stack.release()
-        project.py("manage.py", "flush", "--no-input", env=stack.env)
-        try:
+        with stack.built_and_released(prefix):
             yield stack
-        finally:
-            stack.kill()
-            if background == "celery":
-                broker = project.env["CELERY_BROKER_URL"]
-                harness.redis_keys(project.python, broker, prefix, "delete")
 
 
 def in_trace(spans, trace_id):

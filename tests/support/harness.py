@@ -14,11 +14,13 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import shlex
 import signal
 import socket
 import subprocess
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -270,6 +272,20 @@ def wait_for_http(url, processes, failure, headers=None, body=None, step=0.1):
     wait_for(lambda: answers(url, headers, body), failure, processes, step=step)
 
 
+# Production settings, served on the loopback ------------------------------
+
+
+def production_environ():
+    """What production settings require, for a site served on 127.0.0.1."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        # Production settings require it: the links in the emails.
+        "DJANGO_SITE_URL": "https://shop.example.com",
+    }
+
+
 # Services: PostgreSQL databases and Redis keys, through a project's Python --
 
 
@@ -361,3 +377,37 @@ class ProxiedBrowser:
             name, _, rest = cookie.partition("=")
             self.cookies[name] = rest.split(";")[0]
         return response, text
+
+
+class Browser(ProxiedBrowser):
+    """A browser reaching gunicorn's port on the loopback through a TLS proxy."""
+
+    def __init__(self, port):
+        super().__init__()
+        self.port = port
+        self.origin = f"https://127.0.0.1:{port}"
+
+    def connection(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
+
+    def signup_form(self, username, password):
+        """GET the signup page; return its form filled in, to POST."""
+        response, page = self.request("GET", "/accounts/signup/")
+        # Not a test module: pytest does not rewrite this assert, so it says
+        # the status itself.
+        assert response.status == 200, (
+            f"the signup page answered {response.status}:\n{page}"
+        )
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+        return {
+            "csrfmiddlewaretoken": token,
+            "username": username,
+            "email": f"{username}@example.com",
+            "password1": password,
+            "password2": password,
+        }
+
+    def sign_up(self, username):
+        """Fill in and send the signup form; return the response to the POST."""
+        form = self.signup_form(username, f"Pw-{uuid.uuid4().hex}")
+        return self.request("POST", "/accounts/signup/", form)
