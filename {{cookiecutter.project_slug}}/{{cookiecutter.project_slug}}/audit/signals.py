@@ -52,7 +52,7 @@ def record_account_changes(
     update_fields: frozenset[str] | None,
     **kwargs: object,
 ) -> None:
-    """Record a change of email or username, in the transaction of the save that made it.
+    """Record a change of email, username, staff or superuser status, or password, in the save's transaction.
 
     Compares with the values the database held (User.saved_changes()): no
     query unless something changed. Only the fields this save wrote count.
