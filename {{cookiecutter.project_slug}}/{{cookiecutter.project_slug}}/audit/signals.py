@@ -151,14 +151,9 @@ def record_permission_changes(
     if raw or reverse or not isinstance(instance, (Group, User)):
         return
     if action == "pre_clear":
-        held = (
-            instance.permissions
-            if isinstance(instance, Group)
-            else instance.user_permissions
-        )
         # A note on the instance for post_clear, not a field.
-        instance._audit_permissions_leaving = set(  # type: ignore[union-attr]
-            held.using(using).values_list("pk", flat=True)
+        instance._audit_permissions_leaving = selectors.permissions_held(  # type: ignore[union-attr]
+            instance, using=using
         )
         return
     if action == "post_clear":
