@@ -376,6 +376,5 @@ NOTIFICATIONS_STUCK_TASK_TIMEOUT = env.int(
 {%- endif %}
 # A notification still unsent is tried again once this many seconds have
 # passed since it was last tried or queued, times 2 for each attempt it has
-# had ({% if cookiecutter.background != "none" %}the sweep and {% endif %}`manage.py send_unsent` keep to it:
-# notifications/outbox.py, due()).
+# had (notifications/outbox.py, due()), by {% if cookiecutter.background != "none" %}the sweep or by {% endif %}`manage.py send_unsent`.
 NOTIFICATIONS_SWEEP_GRACE = env.int("NOTIFICATIONS_SWEEP_GRACE", default=300)
