@@ -41,7 +41,8 @@ CLAIM_TIMEOUT = 25
 # With background=django-tasks, the worker's sweep re-queues a failed or
 # abandoned delivery NOTIFICATIONS_SWEEP_GRACE x 2**attempts seconds after its
 # last try, and runs every NOTIFICATIONS_SWEEP_INTERVAL seconds: both short,
-# so that a retry happens within the test.
+# so that a retry happens within the test. With background=none, the cron
+# job's send_unsent waits as long (outbox.due()).
 SWEEP_GRACE = 1
 SWEEP_INTERVAL = 1
 # What honcho waits, once one of its processes has exited, before it sends
@@ -258,8 +259,9 @@ def stack(request, render, make_project, tmp_path):
             env["CELERY_BROKER_TRANSPORT_OPTIONS"] = json.dumps(
                 {"global_keyprefix": prefix, "visibility_timeout": 5}
             )
-        if background == "django-tasks":
+        if background != "celery":
             env["NOTIFICATIONS_SWEEP_GRACE"] = str(SWEEP_GRACE)
+        if background == "django-tasks":
             env["NOTIFICATIONS_SWEEP_INTERVAL"] = str(SWEEP_INTERVAL)
         stack = Stack(project, env, tmp_path)
         stack.mail = mail
@@ -297,6 +299,8 @@ def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(s
         while not stack.rows()["bob"]["error"] and time.monotonic() < deadline:
             time.sleep(0.2)
         assert stack.rows()["bob"]["error"].startswith("SMTPRecipientsRefused")
+        # Not before its wait after one attempt, 2 x NOTIFICATIONS_SWEEP_GRACE.
+        time.sleep(2 * SWEEP_GRACE)
         assert stack.py("manage.py", "send_unsent").stdout.strip() == "1 sent, 0 failed"
 
     # SIGTERM to the process that is sending (gunicorn, the Celery worker's
@@ -346,7 +350,8 @@ def test_procfile_stack_signs_up_over_https_stops_on_sigterm_and_loses_nothing(s
         assert mail.wait_for(lambda m: m.count()["dave@example.com"] == 1, WAIT)
         assert stack.rows()["dave"]["attempts"] == 2
     else:
-        # Once the claim has expired, the cron job's command takes it over.
+        # Once the claim has expired (and its wait, 2 x SWEEP_GRACE, is
+        # over), the cron job's command takes it over.
         time.sleep(CLAIM_TIMEOUT)
         assert stack.py("manage.py", "send_unsent").stdout.strip() == "1 sent, 0 failed"
     stack.stop()

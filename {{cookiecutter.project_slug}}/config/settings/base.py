@@ -374,8 +374,7 @@ NOTIFICATIONS_STUCK_TASK_TIMEOUT = env.int(
     "NOTIFICATIONS_STUCK_TASK_TIMEOUT", default=3600
 )
 {%- endif %}
-{%- if cookiecutter.background != "none" %}
-# The sweep queues again a notification still unsent this many seconds after
-# it was last tried or queued, times 2 for each attempt it has had.
+# A notification still unsent is tried again once this many seconds have
+# passed since it was last tried or queued, times 2 for each attempt it has
+# had (notifications/outbox.py, due()), by {% if cookiecutter.background != "none" %}the sweep or by {% endif %}`manage.py send_unsent`.
 NOTIFICATIONS_SWEEP_GRACE = env.int("NOTIFICATIONS_SWEEP_GRACE", default=300)
-{%- endif %}

@@ -52,7 +52,7 @@ def record_account_changes(
     update_fields: frozenset[str] | None,
     **kwargs: object,
 ) -> None:
-    """Record a change of email or username, in the transaction of the save that made it.
+    """Record a change of email, username, staff or superuser status, or password, in the save's transaction.
 
     Compares with the values the database held (User.saved_changes()): no
     query unless something changed. Only the fields this save wrote count.
@@ -151,14 +151,9 @@ def record_permission_changes(
     if raw or reverse or not isinstance(instance, (Group, User)):
         return
     if action == "pre_clear":
-        held = (
-            instance.permissions
-            if isinstance(instance, Group)
-            else instance.user_permissions
-        )
         # A note on the instance for post_clear, not a field.
-        instance._audit_permissions_leaving = set(  # type: ignore[union-attr]
-            held.using(using).values_list("pk", flat=True)
+        instance._audit_permissions_leaving = selectors.permissions_held(  # type: ignore[union-attr]
+            instance, using=using
         )
         return
     if action == "post_clear":

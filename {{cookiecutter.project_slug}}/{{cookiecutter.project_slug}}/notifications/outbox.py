@@ -13,9 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
-{%- if cookiecutter.background != "none" %}
 from django.db.models.functions import Coalesce
-{%- endif %}
 from django.utils import timezone
 
 from . import tracing
@@ -71,31 +69,38 @@ def claim(notification_id: int) -> bool:
     )
 
 
+def due(now: datetime) -> QuerySet[Notification]:
+    """The unsent notifications due for another try at `now`, oldest first.
+
+    They are those whose change committed while nothing could queue or send
+    them, whose delivery died, or whose send failed. A row is due once
+    NOTIFICATIONS_SWEEP_GRACE x 2**attempts seconds have passed since it was
+    last tried or queued (last_attempt_at, or created_at if never). What
+    tries rows again ({% if cookiecutter.background != "none" %}the sweep, {% endif %}`manage.py send_unsent`) keeps this backoff: however
+    often it runs, a row's NOTIFICATIONS_MAX_ATTEMPTS attempts are spread
+    over days, not minutes. claimable() leaves out rows being delivered and
+    rows out of attempts.
+    """
+    grace = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE)
+    waited = Q()
+    for attempts in range(settings.NOTIFICATIONS_MAX_ATTEMPTS):
+        waited |= Q(attempts=attempts, tried_at__lt=now - grace * 2**attempts)
+    return (
+        claimable(now)
+        .alias(tried_at=Coalesce("last_attempt_at", "created_at"))
+        .filter(waited)
+        .order_by("created_at")
+    )
 {%- if cookiecutter.background != "none" %}
 
 
 def take_due(now: datetime, limit: int = 500) -> list[int]:
-    """The ids of unsent notifications due for another try, marked as queued at `now`.
+    """The ids of the notifications due() at `now` (at most `limit`), marked as queued at `now`.
 
-    They are those whose change committed while nothing could queue them, whose
-    worker died, or whose send failed. A row is due once
-    NOTIFICATIONS_SWEEP_GRACE x 2**attempts seconds have passed since it was
-    last tried or queued (last_attempt_at, or created_at if never): marking it
-    queued here means that with no worker running, a sweep queues it again
-    once per wait, not on every run. claimable() leaves out rows being
-    delivered and rows out of attempts (NOTIFICATIONS_MAX_ATTEMPTS).
+    Marking a row queued (last_attempt_at) starts its wait again: with no
+    worker running, a sweep queues it again once per wait, not on every run.
     """
-    grace = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE)
-    due = Q()
-    for attempts in range(settings.NOTIFICATIONS_MAX_ATTEMPTS):
-        due |= Q(attempts=attempts, tried_at__lt=now - grace * 2**attempts)
-    ids = list(
-        claimable(now)
-        .alias(tried_at=Coalesce("last_attempt_at", "created_at"))
-        .filter(due)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    ids = list(due(now).values_list("pk", flat=True)[:limit])
     Notification.objects.filter(pk__in=ids).update(last_attempt_at=now)
     return ids
 

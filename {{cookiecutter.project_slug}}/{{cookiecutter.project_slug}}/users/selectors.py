@@ -84,6 +84,12 @@ def profile_of(user: User) -> Profile | None:
         return None
 
 
+def permissions_held(holder: User | Group, *, using: str) -> set[Any]:
+    """The ids of the permissions a group, or a user itself (not through its groups), holds."""
+    held = holder.permissions if isinstance(holder, Group) else holder.user_permissions
+    return set(held.using(using).values_list("pk", flat=True))
+
+
 def permission_names(pks: Collection[Any], *, using: str) -> list[str]:
     """The sorted "app_label.codename" names of some permissions."""
     rows = Permission.objects.using(using).filter(pk__in=pks)

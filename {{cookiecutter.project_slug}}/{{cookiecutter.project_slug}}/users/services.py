@@ -13,7 +13,7 @@ from django.utils.crypto import salted_hmac
 
 # The module, not its names: signals.py calls this one's functions too.
 from . import selectors, signals
-from .models import AvatarUpload, SignupAttempt, User
+from .models import AvatarUpload, Profile, SignupAttempt, User
 
 
 @transaction.atomic
@@ -61,6 +61,16 @@ def sign_up(
         sender=type(owner), user=owner, request=request
     )
     return None
+
+
+def create_profile(user: User) -> Profile:
+    """Give a new user its profile: one INSERT, called on post_save (signals.create_profile).
+
+    Every user has one from the start, whichever path created it (signup,
+    the admin, create_user(), a command), so the pages never meet a user
+    without one, except one written by a bulk insert.
+    """
+    return Profile.objects.create(user=user)
 
 
 def email_key(email: str) -> str:

@@ -67,7 +67,7 @@ def create_profile(
     Skipped for raw saves: fixtures and loaddata bring their own profile rows.
     """
     if created and not raw:
-        Profile.objects.create(user=instance)
+        services.create_profile(instance)
 
 
 @receiver(

@@ -1,5 +1,7 @@
 """Email and username changes: recorded in the save's transaction, at no extra query."""
 
+import inspect
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -11,6 +13,7 @@ from ...notifications.models import Notification
 from ...users.models import Profile, User
 from ...users.tests.factories import UserFactory
 from ..models import AuditEvent
+from ..signals import record_account_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +59,25 @@ def test_both_changes_in_one_save_give_two_entries_in_one_insert(user):
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert actions == {Action.EMAIL_CHANGED, Action.USERNAME_CHANGED}
     assert [q["sql"].split()[0] for q in queries] == ["UPDATE", "INSERT"]
+
+
+def test_the_receivers_entry_in_signals_md_names_every_change_it_records(user):
+    """The first line of its docstring is what docs/signals.md says it does."""
+    words = {
+        Action.EMAIL_CHANGED: "email",
+        Action.USERNAME_CHANGED: "username",
+        Action.PRIVILEGES_CHANGED: "superuser",
+        Action.PASSWORD_CHANGED: "password",
+    }
+    user = loaded(user)
+    user.email, user.username, user.is_superuser = "new@example.com", "ada", True
+    user.set_password("a new password 42")
+
+    user.save()
+
+    assert set(AuditEvent.objects.values_list("action", flat=True)) == set(words)
+    entry = (inspect.getdoc(record_account_changes) or "").partition("\n")[0]
+    assert [word for word in words.values() if word not in entry] == []
 
 
 def test_a_save_that_changes_neither_records_nothing_and_costs_one_query(user):

@@ -83,6 +83,20 @@ def test_a_users_own_permissions_are_recorded():
     assert event.changes == {"permissions": ["users.view_user"]}
 
 
+def test_clearing_a_users_own_permissions_records_the_ones_it_had():
+    user = UserFactory(username="ada")
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_user", "add_user"])
+    )
+    AuditEvent.objects.all().delete()
+
+    user.user_permissions.clear()
+
+    [event] = AuditEvent.objects.all()
+    assert (event.action, event.target_repr) == (Action.PERMISSIONS_REMOVED, "ada")
+    assert event.changes == {"permissions": ["users.add_user", "users.view_user"]}
+
+
 def test_changes_made_in_the_admin_record_who_and_from_where(admin_client, admin_user):
     ada = UserFactory(username="ada")
     group = Group.objects.create(name="editors")

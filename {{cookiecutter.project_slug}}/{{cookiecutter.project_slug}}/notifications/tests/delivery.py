@@ -1,4 +1,4 @@
-"""What the tests of both background runners (test_tasks.py) share: signups, outbox rows, checks."""
+"""What the tests of the background runners (test_tasks.py) and of send_unsent share: signups, outbox rows, checks."""
 
 from datetime import timedelta
 from functools import partial
@@ -53,7 +53,10 @@ def unsent(
 
 
 def rows_for_the_sweep(settings: Settings) -> tuple[list[int], list[int]]:
-    """Unsent rows of every kind, out of 5 attempts: (ids it must queue, ids it must leave)."""
+    """Unsent rows of every kind, out of 5 attempts: (ids due for another try, ids to leave).
+
+    The sweep queues the first, and so does send_unsent send them (outbox.due()).
+    """
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 5
     row = partial(unsent, settings=settings)
     due = [

@@ -1,13 +1,15 @@
 """`manage.py send_unsent`: the retry for deliveries that failed, run from cron."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.db.models import F
 
-from ...users.tests.factories import UserFactory
 from ..models import Notification
+from . import delivery
+from .delivery import unsent
 
 
 def send_unsent():
@@ -17,16 +19,19 @@ def send_unsent():
     return out.getvalue().strip()
 
 
-def welcome(username, **fields):
-    """The welcome of a new user, its row then updated with `fields`."""
-    notification = Notification.objects.get(user=UserFactory(username=username))
-    Notification.objects.filter(pk=notification.pk).update(**fields)
-    return notification.pk
+def rows(ids):
+    """(sent, attempts) of each notification, by id."""
+    found = Notification.objects.filter(pk__in=ids)
+    return {n.pk: (n.sent_at is not None, n.attempts) for n in found}
 
 
 @pytest.mark.django_db
-def test_send_unsent_sends_a_failed_notification(outbox):
-    failed = welcome("failed", sent_at=None, attempts=1, last_error="Timeout")
+def test_send_unsent_sends_a_failed_notification_once_its_wait_is_over(
+    outbox, settings
+):
+    # Failed once, 2.5 grace periods ago: its wait after one attempt is 2.
+    failed = unsent("failed", age=9, tried=2.5, attempts=1, settings=settings)
+    Notification.objects.filter(pk=failed).update(last_error="Timeout")
     outbox.clear()
 
     assert send_unsent() == "1 sent, 0 failed"
@@ -38,24 +43,38 @@ def test_send_unsent_sends_a_failed_notification(outbox):
 
 
 @pytest.mark.django_db
-def test_send_unsent_sends_nothing_twice_and_leaves_spent_rows_alone(outbox, settings):
-    settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
-    sent_at = timezone.now()
-    welcome("sent", sent_at=sent_at, attempts=1)
-    spent = welcome("spent", sent_at=None, attempts=3, last_error="Timeout")
+def test_send_unsent_sends_the_rows_the_sweep_finds_due_and_no_other(outbox, settings):
+    due, not_due = delivery.rows_for_the_sweep(settings)
+    tried = rows(due)
+    left = rows(not_due)
     outbox.clear()
 
-    assert send_unsent() == "0 sent, 0 failed"
-    assert outbox == []
-    assert Notification.objects.get(user__username="sent").sent_at == sent_at
-    notification = Notification.objects.get(pk=spent)
-    assert notification.sent_at is None
-    assert notification.attempts == 3
+    assert send_unsent() == f"{len(due)} sent, 0 failed"
+    assert rows(due) == {pk: (True, n + 1) for pk, (_, n) in tried.items()}
+    assert rows(not_due) == left
+    assert len(outbox) == len(due)
 
 
 @pytest.mark.django_db
-def test_send_unsent_counts_the_sends_that_fail_again(outbox, broken_email):
-    welcome("failed", sent_at=None, attempts=1)
+def test_send_unsent_every_minute_keeps_the_backoff(broken_email, settings):
+    """A mail server down for an hour costs a notification 3 attempts, not 60.
 
-    assert send_unsent() == "0 sent, 1 failed"
-    assert Notification.objects.get(user__username="failed").attempts == 2
+    With the default grace of 5 minutes: tried at once, then 10 and 30
+    minutes later; the next try would be 40 minutes after that.
+    """
+    settings.NOTIFICATIONS_SWEEP_GRACE = 300
+    failed = unsent("failed", age=1.5, settings=settings)
+    minute = timedelta(minutes=1)
+
+    outcomes = []
+    for _ in range(60):
+        outcomes.append(send_unsent())
+        # A minute later, as the row sees it.
+        Notification.objects.filter(pk=failed).update(
+            created_at=F("created_at") - minute,
+            last_attempt_at=F("last_attempt_at") - minute,
+        )
+
+    tried = [i for i, outcome in enumerate(outcomes) if outcome == "0 sent, 1 failed"]
+    assert tried == [0, 10, 30]
+    assert Notification.objects.get(pk=failed).attempts == 3

@@ -256,6 +256,38 @@ def test_check_fails_with_a_diff_and_the_command_to_regenerate(tmp_path, connect
     assert f"\n-| post_save | users.User | `{HERE}.on_user_saved`" in diff
 
 
+def test_check_alone_reads_docs_signals_md_in_the_projects_root(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`manage.py signals --check`, as the docs write it, from any directory."""
+    settings.BASE_DIR = tmp_path / "project"
+    (settings.BASE_DIR / "docs").mkdir(parents=True)
+    (settings.BASE_DIR / "docs" / "signals.md").write_text(run("--format", "markdown"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    monkeypatch.chdir(settings.BASE_DIR)
+    assert run("--check") == "docs/signals.md matches the receivers in the code.\n"
+    monkeypatch.chdir(elsewhere)
+    page = (settings.BASE_DIR / "docs" / "signals.md").resolve()
+    assert run("--check") == f"{page} matches the receivers in the code.\n"
+
+
+def test_check_alone_fails_when_the_projects_page_is_out_of_date(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.BASE_DIR = tmp_path
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "signals.md").write_text("# Signal receivers\n")
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(CommandError) as error:
+        call_command("signals", "--check", stdout=StringIO(), stderr=StringIO())
+
+    assert "docs/signals.md does not match" in str(error.value)
+    assert "signals --format markdown > docs/signals.md" in str(error.value)
+
+
 def test_check_fails_when_the_page_is_missing(tmp_path):
     with pytest.raises(CommandError, match="does not match"):
         call_command("signals", "--check", tmp_path / "nope.md", stderr=StringIO())

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from factory.django import mute_signals
 
 from ...signal_tools.testing import ReceiverCall
-from .. import signals
+from .. import services, signals
 from ..models import Profile, User
 from ..services import sign_up
 from .factories import UserFactory
@@ -121,6 +121,17 @@ def test_saving_a_user_without_profile_does_not_crash():
     user.save()
 
     assert not Profile.objects.filter(user=user).exists()
+
+
+def test_the_profile_service_gives_a_user_its_profile_in_one_insert():
+    with mute_signals(post_save):  # a legacy row, from before the receiver
+        user = UserFactory()
+
+    with CaptureQueriesContext(connection) as queries:
+        profile = services.create_profile(user)
+
+    assert writes(queries) == ["INSERT"]
+    assert Profile.objects.get(user=user) == profile
 
 
 def test_fixture_with_raw_saves_loads_without_integrity_error():

@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import inventory
 
 REGENERATE = "python manage.py signals --format markdown > {path}"
+# What a plain --check compares, relative to the project's root (BASE_DIR).
+DEFAULT_PAGE = "docs/signals.md"
 
 MARKDOWN_HEADER = """\
 # Signal receivers
@@ -88,8 +91,13 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--check",
+            nargs="?",
+            const=True,  # --check alone
             metavar="PATH",
-            help="exit non-zero with a diff when PATH differs from --format markdown",
+            help=(
+                "exit non-zero with a diff when PATH (default: docs/signals.md "
+                "in the project's root) differs from --format markdown"
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -99,7 +107,7 @@ class Command(BaseCommand):
                 raise CommandError(
                     "--check compares the whole page; it takes no filter"
                 )
-            return self.check_document(Path(options["check"]))
+            return self.check_document(page_path(options["check"]))
         if options["app"]:
             known = {app.label for app in apps.get_app_configs()}
             if options["app"] not in known:
@@ -137,6 +145,22 @@ class Command(BaseCommand):
             f"{path} does not match the receivers in the code. Regenerate it:\n"
             f"    {REGENERATE.format(path=path)}"
         )
+
+
+def page_path(given: str | bool) -> Path:
+    """The page --check reads: PATH as given, or docs/signals.md in the project's root.
+
+    The default is named from the current directory when it is under it
+    (`docs/signals.md` from the root), so the diff and the command to
+    regenerate read as they would with the path typed.
+    """
+    if isinstance(given, str):
+        return Path(given)
+    page = Path(settings.BASE_DIR).resolve() / DEFAULT_PAGE
+    try:
+        return page.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return page
 
 
 def matches(
