@@ -7,7 +7,8 @@ its upstream addresses and listen ports replaced: tests/support/nodes.py);
 one Celery beat, or one sweep chain of django-tasks, in all. The emails go
 over SMTP to aiosmtpd (tests/support/mail_sink.py).
 
-First, what the nodes must share: five failed logins spread over both lock
+First, nginx's plain-HTTP server: it passes /healthz/ on to a node and
+redirects the rest to HTTPS. Then what the nodes must share: five failed logins spread over both lock
 the account (django-axes), two password reset requests through different
 nodes inside the cool-down send one email, a session made on one node is
 valid on the other. Then locust signs up SIGNUPS users through nginx, and at
@@ -192,6 +193,13 @@ def test_two_nodes_share_lockouts_resets_and_sessions_and_lose_nothing_when_one_
 ):
     site, mail, nginx, node_a, node_b = cluster
     background = site.background
+    # Plain HTTP: a probe of /healthz/ reaches a node, which answers it (the
+    # app exempts it from the HTTPS redirect); the rest goes to HTTPS.
+    status, _, body = nginx.get_plain("/healthz/")
+    assert (status, body) == (200, b"ok"), (status, body)
+    status, location, _ = nginx.get_plain("/accounts/login/")
+    assert status == 301, status
+    assert location == "https://127.0.0.1/accounts/login/", location
     # Created as an admin would, active: signup now waits for a confirmation.
     for username in ("ada", "bob"):
         site.python(CREATE_USER, username, f"Pw-{username}-secret")

@@ -80,6 +80,7 @@ class Nginx:
         (self.directory / "logs").mkdir()
         (self.directory / "tls").mkdir()
         self.port = harness.free_port()
+        self.http_port = harness.free_port()  # the plain-HTTP server's
         self.url = f"https://127.0.0.1:{self.port}"
         self.cafile = self.directory / "tls" / "fullchain.pem"
         self.config = self.directory / "nginx.conf"
@@ -95,7 +96,7 @@ class Nginx:
         replacements = {
             **dict(zip(SHIPPED_UPSTREAMS, upstreams, strict=True)),
             SHIPPED_LISTEN["https"]: f"listen 127.0.0.1:{self.port} ssl;",
-            SHIPPED_LISTEN["http"]: f"listen 127.0.0.1:{harness.free_port()};",
+            SHIPPED_LISTEN["http"]: f"listen 127.0.0.1:{self.http_port};",
         }
         for shipped, local in replacements.items():
             assert text.count(shipped) == 1, f"{shipped!r} not once in nginx.conf"
@@ -142,6 +143,18 @@ class Nginx:
             return response.status, response.read()
         except OSError as error:
             return 0, str(error)
+        finally:
+            connection.close()
+
+    def get_plain(self, path, timeout=30):
+        """GET through nginx's plain-HTTP server: (status, Location, body)."""
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.http_port, timeout=timeout
+        )
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, response.getheader("Location", ""), response.read()
         finally:
             connection.close()
 

@@ -18,8 +18,12 @@ spans of the signal receivers are signal_tools' own (signal_tools/tracing.py),
 installed by its AppConfig.ready() when settings.SIGNAL_TOOLS_TRACE_RECEIVERS,
 which config/settings/base.py sets to enabled(), says so.
 
-The other OTEL_* variables work as the SDK documents them: OTEL_SERVICE_NAME
-and OTEL_RESOURCE_ATTRIBUTES win over the defaults here (resource()).
+The OTEL_* variables of the parts set up here work as the SDK documents
+them (the exporter's headers, timeout and TLS files, the sampler, the
+batch processor): OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over
+the defaults here (resource()). OTEL_TRACES_EXPORTER and the OTLP
+*_PROTOCOL variables are not read: the exporter is always OTLP/HTTP
+protobuf. docs/tracing.md lists which variables work.
 """
 
 import os
