@@ -12,10 +12,10 @@ from . import delivery
 from .delivery import unsent
 
 
-def send_unsent():
+def send_unsent(*args):
     """Run the command; return what it printed."""
     out = StringIO()
-    call_command("send_unsent", stdout=out)
+    call_command("send_unsent", *args, stdout=out)
     return out.getvalue().strip()
 
 
@@ -78,3 +78,21 @@ def test_send_unsent_every_minute_keeps_the_backoff(broken_email, settings):
     tried = [i for i, outcome in enumerate(outcomes) if outcome == "0 sent, 1 failed"]
     assert tried == [0, 10, 30]
     assert Notification.objects.get(pk=failed).attempts == 3
+
+
+@pytest.mark.django_db
+def test_send_unsent_now_skips_the_wait_but_not_a_claim_or_the_last_attempt(
+    outbox, settings
+):
+    due, not_due = delivery.rows_for_the_sweep(settings)
+    # In rows_for_the_sweep's order: waiting, a delivery holds it, out of
+    # attempts, sent already.
+    waiting, held, spent, sent = not_due[:3], not_due[3], not_due[4], not_due[5]
+    before = rows([held, spent, sent])
+    outbox.clear()
+
+    assert send_unsent() == f"{len(due)} sent, 0 failed"
+    assert send_unsent("--now") == f"{len(waiting)} sent, 0 failed"
+    assert all(was_sent for was_sent, _ in rows([*due, *waiting]).values())
+    assert rows([held, spent, sent]) == before
+    assert len(outbox) == len(due) + len(waiting)
