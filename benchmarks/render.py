@@ -42,11 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support import harness  # noqa: E402
-from support.harness import TEMPLATE, clean_environ  # noqa: E402
-
-
-def base_python():
-    return str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
+from support.harness import TEMPLATE, base_python, clean_environ  # noqa: E402
 
 
 def one_file_template(root, with_ours=False):

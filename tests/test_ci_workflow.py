@@ -34,6 +34,7 @@ from conftest import (
     run,
     unavailable,
 )
+from support.harness import base_python
 
 WORKFLOW = Path(".github") / "workflows" / "ci.yml"
 DEPENDABOT = Path(".github") / "dependabot.yml"
@@ -174,9 +175,7 @@ def run_workflow_steps(root, combination, env):
     step_env.update(mypy_cache(f"workflow-{combination_id(*combination)}"))
     tools = root.parent / "workflow-bin"
     tools.mkdir(exist_ok=True)
-    (tools / "python").symlink_to(
-        Path(getattr(sys, "_base_executable", sys.executable)).resolve()
-    )
+    (tools / "python").symlink_to(base_python())
     github_path = root.parent / "github-path"
     github_path.write_text("")
     step_env["GITHUB_PATH"] = str(github_path)

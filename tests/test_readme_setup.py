@@ -36,6 +36,7 @@ import pytest
 from conftest import COMBINATIONS, clean_environ, combination_id, run
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from support.harness import base_python
 from test_ci_workflow import run_workflow_steps
 
 # Commands that wait for a person or serve until stopped.
@@ -64,12 +65,6 @@ def shell_blocks(text):
         ]
         for block in blocks
     ]
-
-
-def base_python():
-    """The interpreter running this suite, outside its virtualenv (3.12+, per the Makefile)."""
-    executable = getattr(sys, "_base_executable", sys.executable)
-    return str(Path(executable).resolve())
 
 
 def readme_commands(readme, tool):

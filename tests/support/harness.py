@@ -19,6 +19,7 @@ import shlex
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -37,6 +38,12 @@ DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 
 
 # Commands ------------------------------------------------------------------
+
+
+def base_python():
+    """The interpreter running this process, outside its virtualenv (3.12+, per the Makefile)."""
+    executable = getattr(sys, "_base_executable", sys.executable)
+    return str(Path(executable).resolve())
 
 
 def clean_environ():
