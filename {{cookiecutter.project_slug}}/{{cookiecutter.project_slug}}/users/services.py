@@ -154,7 +154,7 @@ def confirm_email(user: User, *, request: HttpRequest | None = None) -> bool:
     audit trail records the confirmation on the signal.
     """
     now = timezone.now()
-    opens = not user.is_active and user.last_login is None
+    opens = selectors.awaits_its_signup_confirmation(user)
     unconfirmed = type(user)._default_manager.filter(
         pk=user.pk, email=user.email, email_confirmed_at=None, is_active=user.is_active
     )
